@@ -1,0 +1,28 @@
+// Errors that reach flows: built from chosen fields only, so no header, token or form body can ride along.
+
+/** What Catch nodes see as `msg.error.cause` (Node-RED keeps only message, code, stack and cause). */
+export interface O365ErrorCause {
+  status?: number;
+  code?: string;
+  requestId?: string;
+  aadsts?: number[];
+  field?: string;
+  retryAfterSeconds?: number;
+}
+
+export class O365Error extends Error {
+  readonly code: string;
+  override readonly cause: O365ErrorCause;
+
+  constructor(code: string, message: string, cause: O365ErrorCause = {}) {
+    super(message);
+    this.name = 'O365Error';
+    this.code = code;
+    this.cause = { code, ...cause };
+  }
+}
+
+/** True for an error our own code built (anything else is wrapped before it leaves a node). */
+export function isO365Error(err: unknown): err is O365Error {
+  return err instanceof O365Error;
+}
