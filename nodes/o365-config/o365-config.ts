@@ -1,14 +1,183 @@
-// o365-config: placeholder until the token lifecycle lands.
-import type { NodeAPI, Node, NodeDef } from 'node-red';
+// o365-config: holds the registration and the sign-in of one Microsoft 365 account, hands out access tokens
+// and a Graph client to the nodes that use it, and tells them its sign-in state (like core's MQTT broker node).
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { registerAdminApi } from '../shared/admin-api';
+import { O365Error } from '../shared/errors';
+import { GraphClient } from '../shared/graph-client';
+import { t, useTranslator } from '../shared/i18n';
+import { clientSettings, ConfigProps } from '../shared/settings';
+import { registerDeployed, unregisterDeployed, useStore } from '../shared/sign-in';
+import type { O365ConfigNode, StateListener } from '../shared/config-node';
+import { TokenStore } from '../shared/token-store';
+import { AuthStatus, MirroredTokens, TokenManager } from '../shared/token-manager';
+
+interface ConfigDef extends NodeDef, ConfigProps {}
+
+interface ConfigCredentials extends MirroredTokens {
+  clientId?: string;
+  clientSecret?: string;
+}
+
+const CREDENTIALS = {
+  clientId: { type: 'text' },
+  clientSecret: { type: 'password' },
+  refreshToken: { type: 'password' },
+  accessToken: { type: 'password' },
+  expiresAt: { type: 'password' },
+  clientKind: { type: 'password' },
+} as const;
+
+function readSetting(RED: NodeAPI, name: string): unknown {
+  try {
+    return (RED.settings as unknown as { get(name: string): unknown }).get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One folder per Node-RED project: <userDir>/o365-calendar/<project or "default">. */
+function storeDir(RED: NodeAPI): string {
+  const userDir = (readSetting(RED, 'userDir') as string | undefined) ?? path.join(os.homedir(), '.node-red');
+  let project = 'default';
+  try {
+    const projects = JSON.parse(fs.readFileSync(path.join(userDir, '.config.projects.json'), 'utf8')) as {
+      activeProject?: unknown;
+    };
+    if (typeof projects.activeProject === 'string' && /^[A-Za-z0-9._-]+$/.test(projects.activeProject)) {
+      project = `project-${projects.activeProject}`;
+    }
+  } catch {
+    // No projects: the default folder.
+  }
+  return path.join(userDir, 'o365-calendar', project);
+}
+
+/** settings.js `o365Calendar: { requestTimeout: ms, retryDelay: ms }`, within sane bounds. */
+function readTuning(value: unknown): { timeoutMs: number; backoffBaseMs: number } {
+  const options = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  const pick = (raw: unknown, fallback: number, min: number, max: number) =>
+    typeof raw === 'number' && Number.isFinite(raw) ? Math.min(max, Math.max(min, raw)) : fallback;
+  return {
+    timeoutMs: pick(options.requestTimeout, 30_000, 100, 300_000),
+    backoffBaseMs: pick(options.retryDelay, 1000, 1, 60_000),
+  };
+}
 
 export = function (RED: NodeAPI) {
-  function O365ConfigNode(this: Node, config: NodeDef) {
-    RED.nodes.createNode(this, config);
+  useTranslator((key, params) => RED._(key, params as Record<string, string | number> | undefined));
+  // Captured now, before the flows load: Node-RED deletes _credentialSecret when credentialSecret is set later,
+  // and the store may still be encrypted with it.
+  const keySecrets = [readSetting(RED, 'credentialSecret'), readSetting(RED, '_credentialSecret')].filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
+  const dataDir = storeDir(RED);
+  const store = new TokenStore({ dir: dataDir, keySecrets, warn: (message) => RED.log.warn(message) });
+  const tuning = readTuning(readSetting(RED, 'o365Calendar'));
+  useStore(store);
+  registerAdminApi(RED);
+
+  // Files of config nodes gone for over 24 hours are swept once the flows are known.
+  RED.events.on('flows:started', () => {
+    const keys = new Set<string>();
+    RED.nodes.eachNode((n: NodeDef & { _alias?: string }) => {
+      if (n.type === 'o365-config') keys.add(n._alias || n.id);
+    });
+    store.sweep(keys).catch(() => undefined);
+  });
+
+  function O365Config(this: O365ConfigNode, def: ConfigDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const listeners = new Set<StateListener>();
+    const credentials = (node.credentials ?? {}) as ConfigCredentials;
+    const id = node.id;
+    const key = (node as unknown as { _alias?: string })._alias || node.id;
+
+    node.redirectUri = '';
+    node.dataDir = dataDir;
+    node.tuning = tuning;
+    node.register = (listener) => {
+      listeners.add(listener);
+      listener(node.authStatus());
+    };
+    node.deregister = (listener) => {
+      listeners.delete(listener);
+    };
+
+    try {
+      const parsed = clientSettings(def, credentials.clientId, credentials.clientSecret);
+      node.redirectUri = parsed.redirectUri;
+      node.manager = new TokenManager(
+        { id, key, mode: parsed.mode, client: parsed.client },
+        {
+          store,
+          warn: (message) => node.warn(message),
+          mirror: (tokens) => {
+            // A new object from the stored credentials: this.credentials holds substituted ${ENV} values.
+            const merged: Record<string, unknown> = { ...(RED.nodes.getCredentials(id) ?? {}) };
+            for (const field of ['refreshToken', 'accessToken', 'expiresAt', 'clientKind'] as const) {
+              if (tokens && tokens[field] !== undefined) merged[field] = tokens[field];
+              else delete merged[field];
+            }
+            RED.nodes.addCredentials(id, merged);
+          },
+        },
+      );
+      node.graph = new GraphClient({
+        graphEndpoint: parsed.client.graphEndpoint,
+        getToken: async (rejected) => {
+          await node.ready;
+          return node.manager!.getAccessToken(rejected);
+        },
+        timeoutMs: tuning.timeoutMs,
+        backoffBaseMs: tuning.backoffBaseMs,
+      });
+    } catch (err) {
+      node.problem =
+        err instanceof O365Error ? err : new O365Error('INVALID_CONFIG', t('errors.signInRequired'), {});
+    }
+
+    node.authStatus = () =>
+      node.manager
+        ? node.manager.status()
+        : { state: 'sign-in-required', reason: node.problem?.message ?? t('errors.signInRequired') };
+
+    if (node.manager) {
+      const manager = node.manager;
+      manager.on('state', (status: AuthStatus) => {
+        for (const listener of listeners) listener(status);
+      });
+      registerDeployed(manager);
+      node.ready = manager
+        .init({
+          refreshToken: credentials.refreshToken,
+          accessToken: credentials.accessToken,
+          expiresAt: credentials.expiresAt,
+          clientKind: credentials.clientKind,
+        })
+        .catch((err: unknown) => {
+          node.warn(err instanceof O365Error ? err.message : t('errors.storeUnreadable'));
+        });
+    } else {
+      node.ready = Promise.resolve();
+      node.warn(node.problem?.message ?? '');
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      // Nothing is deleted here: disabling a tab reports its nodes as removed too.
+      listeners.clear();
+      if (node.manager) {
+        unregisterDeployed(node.manager);
+        node.manager.close();
+      }
+      done();
+    });
   }
-  RED.nodes.registerType('o365-config', O365ConfigNode, {
-    credentials: {
-      clientId: { type: 'text' },
-      clientSecret: { type: 'password' },
-    },
+
+  RED.nodes.registerType('o365-config', O365Config as unknown as (this: Node, def: NodeDef) => void, {
+    credentials: CREDENTIALS as unknown as Record<string, { type: 'text' | 'password' }>,
   });
 };

@@ -1,0 +1,224 @@
+// The editor's admin API (DESIGN.md's table): sign-in start, callback, device code, paste exchange, status,
+// sign-out and the calendar picker. JSON bodies only (that also stops cross-site form posts), small bodies,
+// escaped HTML on the callback page, and errors without secrets.
+import type { NodeAPI } from 'node-red';
+import type { Request, Response, NextFunction, RequestHandler } from 'express';
+import { O365Error } from './errors';
+import { t } from './i18n';
+import { GraphClient, mailboxKey, mailboxPath } from './graph-client';
+import { clientSettings } from './settings';
+import {
+  beginDeviceSignIn,
+  beginSignIn,
+  completeSignIn,
+  knownManager,
+  managerFor,
+  parseSignInInput,
+  store,
+} from './sign-in';
+import type { AuthStatus, TokenManager } from './token-manager';
+
+const MAX_BODY_BYTES = 16 * 1024;
+const ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function jsonOnly(req: Request, res: Response, next: NextFunction): void {
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!req.is('application/json')) {
+    res.status(415).json({ error: 'unsupported_media_type', message: t('admin.jsonOnly') });
+    return;
+  }
+  if (length > MAX_BODY_BYTES || JSON.stringify(req.body ?? {}).length > MAX_BODY_BYTES) {
+    res.status(413).json({ error: 'too_large', message: t('admin.tooLarge') });
+    return;
+  }
+  if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
+    res.status(400).json({ error: 'bad_request', message: t('admin.badBody') });
+    return;
+  }
+  next();
+}
+
+function nodeId(value: unknown): string {
+  if (typeof value !== 'string' || !ID.test(value)) {
+    throw new O365Error('BAD_REQUEST', t('admin.badId'), { code: 'BAD_REQUEST' });
+  }
+  return value;
+}
+
+/** An error as JSON for the editor: message and code, nothing else of it. */
+function fail(res: Response, err: unknown): void {
+  if (err instanceof O365Error) {
+    const status = err.code === 'BAD_REQUEST' || err.code === 'INVALID_CONFIG' ? 400 : err.code === 'NOT_FOUND' ? 404 : 409;
+    res.status(status).json({ error: err.code, message: err.message, field: err.cause.field });
+    return;
+  }
+  res.status(500).json({ error: 'internal', message: t('admin.internal') });
+}
+
+function statusBody(status: AuthStatus): Record<string, unknown> {
+  return {
+    state: status.state,
+    account: status.account,
+    expiresAt: status.expiresAt ? new Date(status.expiresAt).toISOString() : undefined,
+    reason: status.reason,
+  };
+}
+
+function callbackPage(title: string, detail: string, ok: boolean): string {
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:3em auto;max-width:36em;color:#333}
+h1{font-size:1.3em;color:${ok ? '#2e7d32' : '#c62828'}}</style></head>
+<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p><p>${escapeHtml(t('admin.closeWindow'))}</p>
+<script>setTimeout(function(){try{window.close()}catch(e){}},${ok ? 1500 : 60000});</script></body></html>`;
+}
+
+export function registerAdminApi(RED: NodeAPI): void {
+  const app = RED.httpAdmin;
+  const read = RED.auth.needsPermission('o365-config.read') as RequestHandler;
+  const write = RED.auth.needsPermission('o365-config.write') as RequestHandler;
+
+  /** The manager for a sign-in started from the dialog, built from the settings the dialog holds now. */
+  function dialogManager(body: Record<string, unknown>): TokenManager {
+    const id = nodeId(body.id);
+    const settings = (body.settings && typeof body.settings === 'object' ? body.settings : {}) as Record<string, unknown>;
+    const stored = (RED.nodes.getCredentials(id) ?? {}) as Record<string, unknown>;
+    const sent = body.clientSecret;
+    // The editor only holds a saved secret as __PWRD__: take it from the stored credentials then.
+    const secret = typeof sent === 'string' && sent && sent !== '__PWRD__' ? sent : stored.clientSecret;
+    const clientId = typeof settings.clientId === 'string' && settings.clientId ? settings.clientId : stored.clientId;
+    const parsed = clientSettings(settings, clientId, secret);
+    return managerFor({ id, key: id, mode: parsed.mode, client: parsed.client });
+  }
+
+  app.post('/o365/auth/start', write, jsonOnly, (req: Request, res: Response) => {
+    try {
+      const body = req.body as Record<string, unknown>;
+      const manager = dialogManager(body);
+      const settings = body.settings as Record<string, unknown>;
+      const redirectUri = typeof settings.redirectUri === 'string' ? settings.redirectUri.trim() : '';
+      res.json({ url: beginSignIn(manager, redirectUri) });
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+
+  app.post('/o365/auth/device', write, jsonOnly, async (req: Request, res: Response) => {
+    try {
+      const manager = dialogManager(req.body as Record<string, unknown>);
+      const started = await beginDeviceSignIn(manager, {
+        onFailed: (err) => RED.log.warn(t('admin.deviceFailed', { message: err.message })),
+      });
+      res.json({
+        userCode: started.userCode,
+        verificationUri: started.verificationUri,
+        message: started.message,
+        expiresAt: new Date(started.expiresAt).toISOString(),
+      });
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+
+  app.post('/o365/auth/exchange', write, jsonOnly, async (req: Request, res: Response) => {
+    try {
+      const body = req.body as Record<string, unknown>;
+      const id = nodeId(body.id);
+      if (typeof body.input !== 'string' || !body.input.trim()) {
+        throw new O365Error('BAD_REQUEST', t('errors.noCode'), { code: 'BAD_REQUEST' });
+      }
+      res.json(statusBody(await completeSignIn(parseSignInInput(body.input), id)));
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+
+  app.get('/o365/auth/callback', async (req: Request, res: Response) => {
+    res.set('Content-Type', 'text/html; charset=utf-8');
+    res.set('Cache-Control', 'no-store');
+    res.set('Referrer-Policy', 'no-referrer');
+    const query = req.query as Record<string, unknown>;
+    const pick = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
+    const state = pick('state');
+    if (!state) {
+      res.status(400).send(callbackPage(t('admin.signInFailed'), t('errors.unknownState'), false));
+      return;
+    }
+    try {
+      const status = await completeSignIn({
+        state,
+        code: pick('code'),
+        error: pick('error'),
+        errorDescription: pick('error_description'),
+      });
+      const who = status.account?.name ?? status.account?.username ?? '';
+      res.send(callbackPage(t('admin.signedIn'), who ? t('admin.signedInAs', { account: who }) : '', true));
+    } catch (err) {
+      const message = err instanceof O365Error ? err.message : t('admin.internal');
+      res.status(400).send(callbackPage(t('admin.signInFailed'), message, false));
+    }
+  });
+
+  app.get('/o365/auth/status/:id', read, async (req: Request, res: Response) => {
+    try {
+      const id = nodeId(req.params.id);
+      const manager = knownManager(id);
+      if (manager) {
+        res.json(statusBody(manager.status()));
+        return;
+      }
+      // Not running and no sign-in in this process: what the store says (a node signed in before its deploy).
+      const stored = await store().load(id);
+      const state = stored.signedOut || !stored.tokens ? 'signed-out' : stored.unreadable ? 'sign-in-required' : 'signed-in';
+      res.json(statusBody({ state, account: stored.tokens?.account }));
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+
+  app.post('/o365/auth/signout', write, jsonOnly, async (req: Request, res: Response) => {
+    try {
+      const id = nodeId((req.body as Record<string, unknown>).id);
+      const manager = knownManager(id);
+      if (manager) await manager.signOut();
+      else await store().signOut(id);
+      res.json(statusBody(manager ? manager.status() : { state: 'signed-out' }));
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+
+  app.get('/o365/calendars/:id', write, async (req: Request, res: Response) => {
+    try {
+      const id = nodeId(req.params.id);
+      const manager = knownManager(id);
+      if (!manager) throw new O365Error('NOT_FOUND', t('errors.signInRequired'), { code: 'NOT_FOUND' });
+      const user = typeof req.query.user === 'string' ? req.query.user.trim() : '';
+      const graph = new GraphClient({
+        graphEndpoint: manager.settings.client.graphEndpoint,
+        getToken: (rejected) => manager.getAccessToken(rejected),
+        maxAttempts: 2,
+      });
+      const url = graph.url(`${mailboxPath(user)}/calendars`, {
+        $select: 'id,name,isDefaultCalendar,owner',
+        $top: '100',
+      });
+      const { items } = await graph.getAll(url, { mailbox: mailboxKey(user, manager.key), maxItems: 500 });
+      res.json(
+        items.map((c) => ({
+          id: c.id,
+          name: c.name,
+          isDefaultCalendar: c.isDefaultCalendar === true,
+          owner: c.owner,
+        })),
+      );
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+}

@@ -1,0 +1,67 @@
+// The national clouds: which login host and which Graph host a config node talks to.
+import { O365Error } from './errors';
+
+export type CloudName = 'global' | 'usgov' | 'usgovdod' | 'china' | 'custom';
+
+interface CloudHosts {
+  authorityHost: string;
+  graphEndpoint: string;
+}
+
+const CLOUDS: Record<Exclude<CloudName, 'custom'>, CloudHosts> = {
+  global: { authorityHost: 'https://login.microsoftonline.com', graphEndpoint: 'https://graph.microsoft.com' },
+  usgov: { authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://graph.microsoft.us' },
+  usgovdod: { authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://dod-graph.microsoft.us' },
+  china: {
+    authorityHost: 'https://login.partner.microsoftonline.cn',
+    graphEndpoint: 'https://microsoftgraph.chinacloudapi.cn',
+  },
+};
+
+export const CLOUD_NAMES: readonly CloudName[] = ['global', 'usgov', 'usgovdod', 'china', 'custom'];
+
+/** Where one config node signs in and reads: base URLs without a trailing slash. */
+export interface Endpoints {
+  authorityHost: string;
+  graphEndpoint: string;
+}
+
+function baseUrl(value: string, field: string): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new O365Error('INVALID_CONFIG', `${field} "${value}" is not a URL; enter a base URL such as https://login.microsoftonline.com`, { field });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new O365Error('INVALID_CONFIG', `${field} must be an http(s) URL, not "${url.protocol}"`, { field });
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new O365Error('INVALID_CONFIG', `${field} must be a plain base URL without query, fragment or user info`, { field });
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** The hosts of a cloud; `custom` takes them from the node's `authorityHost` and `graphEndpoint`. */
+export function resolveEndpoints(cloud: string, authorityHost = '', graphEndpoint = ''): Endpoints {
+  if (cloud === 'custom') {
+    if (!authorityHost || !graphEndpoint) {
+      throw new O365Error(
+        'INVALID_CONFIG',
+        'The custom cloud needs both the login host and the Graph endpoint URLs',
+        { field: authorityHost ? 'graphEndpoint' : 'authorityHost' },
+      );
+    }
+    return {
+      authorityHost: baseUrl(authorityHost, 'authorityHost'),
+      graphEndpoint: baseUrl(graphEndpoint, 'graphEndpoint'),
+    };
+  }
+  const hosts = CLOUDS[(cloud || 'global') as Exclude<CloudName, 'custom'>];
+  if (!hosts) {
+    throw new O365Error('INVALID_CONFIG', `cloud "${cloud}" is not one of ${CLOUD_NAMES.join(', ')}`, {
+      field: 'cloud',
+    });
+  }
+  return { ...hosts };
+}

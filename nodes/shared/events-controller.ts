@@ -1,0 +1,238 @@
+// What o365-events does, without Node-RED: resolve the request (mailbox, calendar, window, zone), fetch it through
+// the Graph client, keep all-day events by their floating dates, and compute the difference for changesOnly.
+import { O365Error } from './errors';
+import { calendarPath, GraphClient, mailboxKey, mailboxPath } from './graph-client';
+import { t } from './i18n';
+import { now } from './test-hooks';
+import { resolveZone, ResolvedZone } from './timezones';
+import { allDayInWindow, fromLocal, resolveWindow, ResolvedWindow, widenForAllDay } from './window';
+
+export const DEFAULT_SELECT =
+  'subject,start,end,isAllDay,location,organizer,attendees,showAs,isCancelled,type,seriesMasterId,webLink,onlineMeeting,bodyPreview,categories,sensitivity';
+export const PAGE_SIZE = 1000;
+
+export type View = 'calendarView' | 'events';
+export type GraphEvent = Record<string, unknown> & { id?: unknown };
+
+export interface EventsSettings {
+  user: string;
+  calendarId: string;
+  view: View;
+  start: string;
+  end: string;
+  select: string;
+  timezone: string;
+  maxEvents: number;
+  changesOnly: boolean;
+  allowMsgMailbox: boolean;
+}
+
+/** One fetch, fully resolved. */
+export interface EventsRequest {
+  user: string;
+  calendarId: string;
+  view: View;
+  zone: ResolvedZone;
+  window?: ResolvedWindow;
+  select: string;
+  maxEvents: number;
+}
+
+export interface EventsResult {
+  events: GraphEvent[];
+  requests: number;
+  window?: ResolvedWindow;
+}
+
+export interface Changes {
+  added: GraphEvent[];
+  updated: GraphEvent[];
+  removed: string[];
+}
+
+/** id → changeKey: all a baseline keeps. */
+export type Baseline = Record<string, string>;
+
+export interface MessageInput {
+  [name: string]: unknown;
+  user?: unknown;
+  calendarId?: unknown;
+  start?: unknown;
+  end?: unknown;
+}
+
+function invalidInput(field: string, key: string, params: Record<string, string | number> = {}): O365Error {
+  return new O365Error('INVALID_INPUT', t(`errors.events.${key}`, { field, ...params }), { code: 'INVALID_INPUT', field });
+}
+
+function mailboxValue(value: unknown, field: 'user' | 'calendarId'): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw invalidInput(field, 'notText', { type: typeof value });
+  const trimmed = value.trim();
+  if (trimmed.length > 512 || /[\u0000-\u001f\u007f]/.test(trimmed)) throw invalidInput(field, 'badText');
+  return trimmed;
+}
+
+/** `$select` with the fields this node itself needs: id always, changeKey for changesOnly, times for the window. */
+export function selectFields(select: string, view: View, changesOnly: boolean): string {
+  const wanted = select
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  if (!wanted.length) return '';
+  const fields = new Set(['id', ...wanted]);
+  if (changesOnly) fields.add('changeKey');
+  if (view === 'calendarView') for (const f of ['start', 'end', 'isAllDay']) fields.add(f);
+  return [...fields].join(',');
+}
+
+/** The node's settings with what a message may override (mailbox only when allowed). */
+export function resolveRequest(settings: EventsSettings, msg: MessageInput, mode: 'delegated' | 'application'): EventsRequest {
+  const user = (settings.allowMsgMailbox ? mailboxValue(msg.user, 'user') : undefined) ?? settings.user.trim();
+  const calendarId =
+    (settings.allowMsgMailbox ? mailboxValue(msg.calendarId, 'calendarId') : undefined) ?? settings.calendarId.trim();
+  if (mode === 'application' && !user) throw invalidInput('user', 'userRequired');
+  const zone = resolveZone(settings.timezone);
+  const window =
+    settings.view === 'calendarView'
+      ? resolveWindow({ start: settings.start, end: settings.end }, { start: msg.start, end: msg.end }, zone.iana, now())
+      : undefined;
+  return {
+    user,
+    calendarId,
+    view: settings.view,
+    zone,
+    window,
+    select: selectFields(settings.select, settings.view, settings.changesOnly),
+    maxEvents: settings.maxEvents > 0 ? Math.floor(settings.maxEvents) : 0,
+  };
+}
+
+function datePart(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d{4}-\d{2}-\d{2})/.exec(value);
+  return match ? match[1] : undefined;
+}
+
+/** The instant of a Graph dateTimeTimeZone ({dateTime without offset, timeZone name}). */
+export function instantOf(value: unknown, fallbackZone: ResolvedZone): number | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const { dateTime, timeZone } = value as { dateTime?: unknown; timeZone?: unknown };
+  if (typeof dateTime !== 'string') return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/.exec(dateTime);
+  if (!m) {
+    const parsed = Date.parse(dateTime);
+    return Number.isNaN(parsed) ? undefined : parsed;
+  }
+  let zone = fallbackZone.iana;
+  if (typeof timeZone === 'string' && timeZone) {
+    try {
+      zone = resolveZone(timeZone).iana;
+    } catch {
+      zone = fallbackZone.iana;
+    }
+  }
+  return fromLocal(
+    {
+      year: Number(m[1]),
+      month: Number(m[2]),
+      day: Number(m[3]),
+      hour: Number(m[4]),
+      minute: Number(m[5]),
+      second: Number(m[6] ?? 0),
+      millisecond: Number((m[7] ?? '0').slice(0, 3).padEnd(3, '0')),
+    },
+    zone,
+  );
+}
+
+/** Is this event in the window: timed events by their instants, all-day ones by their floating dates. */
+export function inWindow(event: GraphEvent, window: ResolvedWindow, zone: ResolvedZone): boolean {
+  const start = event.start as { dateTime?: unknown } | undefined;
+  const end = event.end as { dateTime?: unknown } | undefined;
+  if (event.isAllDay === true) {
+    const first = datePart(start?.dateTime);
+    const last = datePart(end?.dateTime);
+    if (!first || !last) return true;
+    return allDayInWindow(first, last, window, zone.iana);
+  }
+  const from = instantOf(start, zone);
+  const to = instantOf(end, zone);
+  if (from === undefined || to === undefined) return true;
+  // Graph's own rule: overlapping [start, end); a zero-length event at the window's start counts.
+  return from < window.end && (to > window.start || (to === from && from >= window.start));
+}
+
+function graphUrl(graph: GraphClient, request: EventsRequest): string {
+  const path = `${mailboxPath(request.user)}${calendarPath(request.calendarId)}/${request.view}`;
+  const top = String(request.maxEvents ? Math.min(PAGE_SIZE, request.maxEvents) : PAGE_SIZE);
+  const query: Record<string, string | undefined> = { $top: top, $select: request.select || undefined };
+  if (request.window) {
+    const wide = widenForAllDay(request.window);
+    query.startDateTime = new Date(wide.start).toISOString();
+    query.endDateTime = new Date(wide.end).toISOString();
+  }
+  query.$orderby = 'start/dateTime';
+  return graph.url(path, query);
+}
+
+/** Explains a 403 on somebody else's mailbox: rooms share only free/busy unless their calendar is shared. */
+function explainAccess(err: unknown, request: EventsRequest, mode: 'delegated' | 'application'): unknown {
+  if (err instanceof O365Error && err.cause.status === 403 && request.user) {
+    const key = mode === 'delegated' ? 'errors.events.notShared' : 'errors.events.appDenied';
+    return new O365Error(err.code, t(key, { user: request.user, detail: err.message }), err.cause);
+  }
+  return err;
+}
+
+export async function fetchEvents(
+  graph: GraphClient,
+  request: EventsRequest,
+  context: { configKey: string; mode: 'delegated' | 'application'; signal?: AbortSignal; onWait?: (s: number, why: string) => void },
+): Promise<EventsResult> {
+  const url = graphUrl(graph, request);
+  const headers = { Prefer: `outlook.timezone="${request.zone.windows}"` };
+  let events: GraphEvent[] = [];
+  let requests = 0;
+  try {
+    const accept = request.window ? (e: GraphEvent) => inWindow(e, request.window!, request.zone) : undefined;
+    const result = await graph.getAll(url, {
+      mailbox: mailboxKey(request.user, context.configKey),
+      headers,
+      signal: context.signal,
+      onWait: context.onWait,
+      maxItems: request.maxEvents || undefined,
+      accept,
+    });
+    events = result.items as GraphEvent[];
+    requests = result.requests;
+  } catch (err) {
+    throw explainAccess(err, request, context.mode);
+  }
+  if (request.maxEvents && events.length > request.maxEvents) events = events.slice(0, request.maxEvents);
+  return { events, requests, window: request.window };
+}
+
+function idOf(event: GraphEvent): string | undefined {
+  return typeof event.id === 'string' ? event.id : undefined;
+}
+
+/** The difference between a baseline and the current set (by id and changeKey). */
+export function diffEvents(baseline: Baseline | undefined, events: GraphEvent[]): { changes: Changes; next: Baseline } {
+  const next: Baseline = {};
+  const changes: Changes = { added: [], updated: [], removed: [] };
+  for (const event of events) {
+    const id = idOf(event);
+    if (!id) continue;
+    const changeKey = typeof event.changeKey === 'string' ? event.changeKey : '';
+    next[id] = changeKey;
+    if (!baseline || !(id in baseline)) changes.added.push(event);
+    else if (baseline[id] !== changeKey) changes.updated.push(event);
+  }
+  if (baseline) for (const id of Object.keys(baseline)) if (!(id in next)) changes.removed.push(id);
+  return { changes, next };
+}
+
+export function hasChanges(changes: Changes): boolean {
+  return changes.added.length + changes.updated.length + changes.removed.length > 0;
+}

@@ -1,0 +1,65 @@
+// A config node's properties (deployed or sent by the editor) checked and turned into the OAuth client settings.
+import { resolveEndpoints } from './clouds';
+import { O365Error } from './errors';
+import { t } from './i18n';
+import { isMultiTenantAlias, OAuthClient } from './oauth';
+import type { AuthMode } from './token-manager';
+
+export const DEFAULT_SCOPES = 'offline_access openid profile Calendars.Read Calendars.Read.Shared';
+
+export interface ConfigProps {
+  tenant?: unknown;
+  cloud?: unknown;
+  authorityHost?: unknown;
+  graphEndpoint?: unknown;
+  mode?: unknown;
+  scopes?: unknown;
+  redirectUri?: unknown;
+}
+
+export interface ClientSettings {
+  mode: AuthMode;
+  client: OAuthClient;
+  redirectUri: string;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+function invalid(field: string, key: string, params: Record<string, string> = {}): O365Error {
+  return new O365Error('INVALID_CONFIG', t(`errors.config.${key}`, params), { code: 'INVALID_CONFIG', field });
+}
+
+/** Checks the properties and credentials; throws INVALID_CONFIG naming the field that is wrong. */
+export function clientSettings(props: ConfigProps, clientId: unknown, clientSecret: unknown): ClientSettings {
+  const mode = text(props.mode) || 'delegated';
+  if (mode !== 'delegated' && mode !== 'application') throw invalid('mode', 'mode', { value: mode });
+  const tenant = text(props.tenant);
+  if (!tenant) throw invalid('tenant', 'tenantMissing');
+  if (!GUID.test(tenant) && !DOMAIN.test(tenant) && !isMultiTenantAlias(tenant)) {
+    throw invalid('tenant', 'tenantForm', { value: tenant });
+  }
+  if (mode === 'application' && isMultiTenantAlias(tenant)) throw invalid('tenant', 'applicationTenant', { value: tenant });
+  const id = text(clientId);
+  if (!id) throw invalid('clientId', 'clientIdMissing');
+  if (!GUID.test(id)) throw invalid('clientId', 'clientIdForm', { value: id });
+  const endpoints = resolveEndpoints(text(props.cloud) || 'global', text(props.authorityHost), text(props.graphEndpoint));
+  const secret = typeof clientSecret === 'string' && clientSecret && clientSecret !== '__PWRD__' ? clientSecret : undefined;
+  if (mode === 'application' && !secret) throw invalid('clientSecret', 'applicationSecret');
+  return {
+    mode,
+    redirectUri: text(props.redirectUri),
+    client: {
+      authorityHost: endpoints.authorityHost,
+      graphEndpoint: endpoints.graphEndpoint,
+      tenant,
+      clientId: id,
+      clientSecret: secret,
+      scopes: text(props.scopes) || DEFAULT_SCOPES,
+    },
+  };
+}
