@@ -30,9 +30,12 @@ const CREDENTIALS = {
   clientKind: { type: 'password' },
 } as const;
 
+/** A settings.js value (a property of RED.settings) or a runtime one such as _credentialSecret (only via get). */
 function readSetting(RED: NodeAPI, name: string): unknown {
+  const settings = RED.settings as unknown as Record<string, unknown> & { get?: (name: string) => unknown };
+  if (settings[name] !== undefined) return settings[name];
   try {
-    return (RED.settings as unknown as { get(name: string): unknown }).get(name);
+    return settings.get?.(name);
   } catch {
     return undefined;
   }

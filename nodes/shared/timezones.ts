@@ -39,7 +39,7 @@ export function resolveZone(name: string): ResolvedZone {
   const cached = resolved.get(key);
   if (cached) return cached;
 
-  const zone = resolveUncached(key);
+  const zone = Object.freeze(resolveUncached(key));
   if (resolved.size >= MAX_CACHED) resolved.clear();
   resolved.set(key, zone);
   return zone;
@@ -51,7 +51,8 @@ function resolveUncached(name: string): ResolvedZone {
     const ianaNames = findIana(windows);
     // 'UTC' is a Windows name and an IANA name: keep the spelling the user chose when it is one of the mapped ones.
     const own = ianaSpelling(name);
-    const iana = own && (ianaNames as string[]).includes(own) && isIntlZone(own) ? own : ianaNames.find(isIntlZone);
+    const iana =
+      own && (ianaNames as string[]).includes(own) && isIntlZone(own) ? own : ianaNames.find(isIntlZone);
     if (iana) return { iana, windows };
   }
 
@@ -93,7 +94,11 @@ function sameClockWindowsZone(iana: string): string | undefined {
   for (const entry of WINDOWS_TO_IANA_MAP) {
     if (entry.territory !== '001') continue;
     const candidate = entry.iana[0];
-    if (candidate && isIntlZone(candidate) && samples.every((ms, i) => offsetMinutes(ms, candidate) === wanted[i])) {
+    if (
+      candidate &&
+      isIntlZone(candidate) &&
+      samples.every((ms, i) => offsetMinutes(ms, candidate) === wanted[i])
+    ) {
       return entry.windowsName;
     }
   }

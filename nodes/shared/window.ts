@@ -59,7 +59,8 @@ export interface ResolvedWindow extends TimeRange {
   endIso: string;
 }
 
-const USAGE = 'use now, today, tomorrow, week, an offset like -1h or +7d, ISO 8601, a Date or epoch milliseconds';
+const USAGE =
+  'use now, today, tomorrow, week, an offset like -1h or +7d, ISO 8601, a Date or epoch milliseconds';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Wall-clock math
@@ -245,7 +246,8 @@ function quote(text: string): string {
 /** How a value reads in an error message: strings quoted, numbers as is, other things by their type. */
 function describe(value: unknown): string {
   if (typeof value === 'string') return quote(value);
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'bigint') return `a bigint (${value}n)`;
   if (isDate(value)) {
     const t = Date.prototype.getTime.call(value);
     return Number.isNaN(t) ? 'an invalid Date' : `the Date ${new Date(t).toISOString()}`;
@@ -269,7 +271,9 @@ function daysInMonth(year: number, month: number): number {
 /** A hint for the mistakes people make with the grammar, or "". */
 function grammarHint(text: string): string {
   if (/\s/.test(text)) return ' (no spaces inside: write now+7d)';
-  if (/^[+-]?\d+$/.test(text)) return ' (a number needs a unit m, h, d or w; epoch milliseconds must be a number)';
+  if (/^[+-]?\d+$/.test(text)) {
+    return ' (a number needs a unit m, h, d or w; epoch milliseconds must be a number)';
+  }
   if (/\d[.,]\d/.test(text)) return ' (N must be a whole number: write 90m, not 1.5h)';
   if (/\dM$/.test(text)) return ' (m is minutes and lower case; for months use d or w)';
   if (GRAMMAR.test(text.toLowerCase())) return ' (anchors and units are lower case)';
@@ -285,11 +289,15 @@ function parseIso(text: string, zone: string): number | string {
   if (!m) return 'is not ISO 8601 (YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss[.sss]], optionally with Z or ±hh:mm)';
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (month < 1 || month > 12) return `has no month ${month}`;
-  if (day < 1 || day > daysInMonth(year, month)) return `is not a date: ${m[1]}-${m[2]} has ${daysInMonth(year, month)} days`;
+  if (day < 1 || day > daysInMonth(year, month)) {
+    return `is not a date: ${m[1]}-${m[2]} has ${daysInMonth(year, month)} days`;
+  }
   if (m[4] === undefined) return firstInstantOfDate(year, month, day, zone);
 
   const [hour, minute, second] = [Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
-  if (hour > 23 || minute > 59 || second > 59) return 'is not a time of day (hours 00-23, minutes and seconds 00-59)';
+  if (hour > 23 || minute > 59 || second > 59) {
+    return 'is not a time of day (hours 00-23, minutes and seconds 00-59)';
+  }
   const millisecond = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
   const zoneText = m[8];
   if (zoneText === undefined) return fromLocal({ year, month, day, hour, minute, second, millisecond }, zone);
@@ -322,7 +330,9 @@ function parseGrammar(m: RegExpExecArray, zone: string, now: number): number {
   if (digits === undefined || unit === undefined) return base;
 
   const n = (sign === '-' ? -1 : 1) * Number(digits);
-  if (!Number.isSafeInteger(n) || Math.abs(n) * UNIT_MS[unit] > 2 * MAX_TIME_MS) throw new RangeError('out of range');
+  if (!Number.isSafeInteger(n) || Math.abs(n) * UNIT_MS[unit] > 2 * MAX_TIME_MS) {
+    throw new RangeError('out of range');
+  }
   if (unit === 'm' || unit === 'h') return base + n * UNIT_MS[unit];
 
   // Days and weeks count on the calendar: a day-anchored value stays on a day's first instant, `now` keeps its time.
@@ -366,18 +376,25 @@ function parseNumber(value: number, field: WindowField): number {
 export function parseWindowValue(value: unknown, field: WindowField, zone: string, now: number): number {
   let ms: number;
   try {
-    if (typeof value === 'string') ms = parseWindowString(value, field, zone, now);
-    else if (typeof value === 'number') ms = parseNumber(value, field);
-    else if (isDate(value)) {
-      ms = Date.prototype.getTime.call(value);
-      if (Number.isNaN(ms)) throw windowError(field, `${field}: the Date is invalid (Invalid Date)`);
-    } else throw windowError(field, `${field}: ${describe(value)} is not a window value; ${USAGE}`);
+    ms = toEpochMs(value, field, zone, now);
   } catch (err) {
+    // Offsets that run past the Date range surface as RangeError from Date or Intl.
     if (err instanceof RangeError) throw windowError(field, `${field}: ${describe(value)} is out of range`);
     throw err;
   }
   if (Math.abs(ms) > MAX_TIME_MS) throw windowError(field, `${field}: ${describe(value)} is out of range`);
   return ms;
+}
+
+function toEpochMs(value: unknown, field: WindowField, zone: string, now: number): number {
+  if (typeof value === 'string') return parseWindowString(value, field, zone, now);
+  if (typeof value === 'number') return parseNumber(value, field);
+  if (isDate(value)) {
+    const ms = Date.prototype.getTime.call(value);
+    if (Number.isNaN(ms)) throw windowError(field, `${field}: the Date is invalid (Invalid Date)`);
+    return ms;
+  }
+  throw windowError(field, `${field}: ${describe(value)} is not a window value; ${USAGE}`);
 }
 
 /** True when a message override is given at all: undefined, null and blank strings leave the node's setting. */
@@ -406,7 +423,10 @@ export function resolveWindow(
   if (end - start > MAX_SPAN_MS) {
     const days = Math.round(((end - start) / DAY_MS) * 100) / 100;
     const span = days > MAX_WINDOW_DAYS ? `${days} days` : `more than ${MAX_WINDOW_DAYS} days`;
-    throw windowError('end', `the window spans ${span}; Microsoft Graph allows at most ${MAX_WINDOW_DAYS} days: ${both}`);
+    throw windowError(
+      'end',
+      `the window spans ${span}; Microsoft Graph allows at most ${MAX_WINDOW_DAYS} days: ${both}`,
+    );
   }
   return { start, end, startIso, endIso };
 }
@@ -431,13 +451,10 @@ function parseDatePart(text: unknown): { year: number; month: number; day: numbe
 export function allDayInWindow(startDate: string, endDate: string, window: TimeRange, zone: string): boolean {
   const first = parseDatePart(startDate);
   if (!first) return true;
-  let last = parseDatePart(endDate);
+  const last = parseDatePart(endDate);
   const from = firstInstantOfDate(first.year, first.month, first.day, zone);
-  let to = last ? firstInstantOfDate(last.year, last.month, last.day, zone) : from;
-  if (to <= from) {
-    last = { ...first, day: first.day + 1 };
-    to = firstInstantOfDate(last.year, last.month, last.day, zone);
-  }
+  const given = last ? firstInstantOfDate(last.year, last.month, last.day, zone) : from;
+  const to = given > from ? given : firstInstantOfDate(first.year, first.month, first.day + 1, zone);
   return from < window.end && to > window.start;
 }
 

@@ -97,9 +97,10 @@ describe('window: wall-clock math', function () {
         at('2026-03-29T01:30:00Z'),
       );
       // New York: 02:30 on 8 Mar 2026 → 03:30 EDT = 07:30Z
-      w.isoWithOffset(w.fromLocal({ year: 2026, month: 3, day: 8, hour: 2, minute: 30 }, NEW_YORK), NEW_YORK).should.equal(
-        '2026-03-08T03:30:00-04:00',
-      );
+      w.isoWithOffset(
+        w.fromLocal({ year: 2026, month: 3, day: 8, hour: 2, minute: 30 }, NEW_YORK),
+        NEW_YORK,
+      ).should.equal('2026-03-08T03:30:00-04:00');
       // Santiago: the gap is at midnight, so 00:30 on 6 Sep 2026 becomes 01:30 -03:00 = 04:30Z
       w.fromLocal({ year: 2026, month: 9, day: 6, hour: 0, minute: 30 }, SANTIAGO).should.equal(
         at('2026-09-06T04:30:00Z'),
@@ -187,9 +188,10 @@ describe('window: wall-clock math', function () {
     });
 
     it('finds the jump when a gap straddles midnight (Toronto, 30 Mar 1919 23:30 EST → 00:30 EDT)', function () {
-      w.isoWithOffset(w.startOfLocalDay(at('1919-03-31T12:00:00Z'), 'America/Toronto'), 'America/Toronto').should.equal(
-        '1919-03-31T00:30:00-04:00',
-      );
+      w.isoWithOffset(
+        w.startOfLocalDay(at('1919-03-31T12:00:00Z'), 'America/Toronto'),
+        'America/Toronto',
+      ).should.equal('1919-03-31T00:30:00-04:00');
     });
   });
 
@@ -212,9 +214,10 @@ describe('window: wall-clock math', function () {
         '2026-03-08T03:30:00-04:00',
       );
       // Samoa: 29 Dec 2011 12:00 -10:00 + 1 day → 30 Dec never happened → 31 Dec 12:00 +14:00
-      w.isoWithOffset(w.addLocalDays(at('2011-12-29T22:00:00Z'), 1, 'Pacific/Apia'), 'Pacific/Apia').should.equal(
-        '2011-12-31T12:00:00+14:00',
-      );
+      w.isoWithOffset(
+        w.addLocalDays(at('2011-12-29T22:00:00Z'), 1, 'Pacific/Apia'),
+        'Pacific/Apia',
+      ).should.equal('2011-12-31T12:00:00+14:00');
     });
 
     it('is 24 hours in a zone without DST', function () {
@@ -230,12 +233,18 @@ describe('window: wall-clock math', function () {
       w.isoWithOffset(at('2026-11-27T09:42:00.005Z'), 'UTC').should.equal('2026-11-27T09:42:00.005+00:00');
       w.isoWithOffset(at('2026-11-27T09:42:00.120Z'), KOLKATA).should.equal('2026-11-27T15:12:00.120+05:30');
       w.isoWithOffset(at('2026-11-27T09:42:00Z'), NEW_YORK).should.equal('2026-11-27T04:42:00-05:00');
-      w.isoWithOffset(at('2026-11-27T12:00:00Z'), 'America/St_Johns').should.equal('2026-11-27T08:30:00-03:30');
+      w.isoWithOffset(at('2026-11-27T12:00:00Z'), 'America/St_Johns').should.equal(
+        '2026-11-27T08:30:00-03:30',
+      );
     });
 
     it('parses back to the same instant', function () {
       for (const zone of [BERLIN, NEW_YORK, KOLKATA, TOKYO, SANTIAGO, 'America/St_Johns']) {
-        for (let ms = at('2026-01-01T00:00:00.250Z'); ms < at('2027-01-01T00:00:00Z'); ms += 7 * DAY + 13 * HOUR) {
+        for (
+          let ms = at('2026-01-01T00:00:00.250Z');
+          ms < at('2027-01-01T00:00:00Z');
+          ms += 7 * DAY + 13 * HOUR
+        ) {
           Date.parse(w.isoWithOffset(ms, zone)).should.equal(ms);
         }
       }
@@ -383,7 +392,9 @@ describe('window: parseWindowValue', function () {
     ]) {
       it(`refuses ${JSON.stringify(bad)}, naming the field and the value`, function () {
         const err = failure(() => w.parseWindowValue(bad, 'end', BERLIN, NOW), 'end');
-        err.message.should.startWith(`end: ${JSON.stringify(bad)} is not a window value; use now, today, tomorrow,`);
+        err.message.should.startWith(
+          `end: ${JSON.stringify(bad)} is not a window value; use now, today, tomorrow,`,
+        );
         err.message.should.containEql(hint);
         err.cause.code.should.equal('INVALID_WINDOW');
       });
@@ -396,12 +407,14 @@ describe('window: parseWindowValue', function () {
     });
 
     it('refuses offsets beyond what a Date can hold', function () {
-      failure(() => w.parseWindowValue('now+99999999999999d', 'end', BERLIN, NOW), 'end').message.should.equal(
-        'end: "now+99999999999999d" is out of range',
-      );
-      failure(() => w.parseWindowValue('+999999999999999999999m', 'end', BERLIN, NOW), 'end').message.should.containEql(
-        'out of range',
-      );
+      failure(
+        () => w.parseWindowValue('now+99999999999999d', 'end', BERLIN, NOW),
+        'end',
+      ).message.should.equal('end: "now+99999999999999d" is out of range');
+      failure(
+        () => w.parseWindowValue('+999999999999999999999m', 'end', BERLIN, NOW),
+        'end',
+      ).message.should.containEql('out of range');
     });
 
     it('reports an unknown zone as a time-zone error', function () {
@@ -411,7 +424,9 @@ describe('window: parseWindowValue', function () {
 
   describe('ISO 8601', function () {
     it('takes a string with an offset or Z as given', function () {
-      w.parseWindowValue('2026-11-27T10:00:00+05:30', 'start', BERLIN, NOW).should.equal(at('2026-11-27T04:30:00Z'));
+      w.parseWindowValue('2026-11-27T10:00:00+05:30', 'start', BERLIN, NOW).should.equal(
+        at('2026-11-27T04:30:00Z'),
+      );
       parsed('2026-11-27T10:00:00+05:30', BERLIN, NOW).should.equal('2026-11-27T05:30:00+01:00');
       parsed('2026-11-27T10:00:00+0530', BERLIN, NOW).should.equal('2026-11-27T05:30:00+01:00');
       parsed('2026-11-27T10:00-05', BERLIN, NOW).should.equal('2026-11-27T16:00:00+01:00');
@@ -503,15 +518,21 @@ describe('window: parseWindowValue', function () {
       failure(() => w.parseWindowValue(1795772520, 'end', BERLIN, NOW), 'end').message.should.containEql(
         'send 1795772520000',
       );
-      failure(() => w.parseWindowValue(0, 'end', BERLIN, NOW), 'end').message.should.containEql('probably seconds');
-      failure(() => w.parseWindowValue(-5, 'end', BERLIN, NOW), 'end').message.should.containEql('probably seconds');
+      failure(() => w.parseWindowValue(0, 'end', BERLIN, NOW), 'end').message.should.containEql(
+        'probably seconds',
+      );
+      failure(() => w.parseWindowValue(-5, 'end', BERLIN, NOW), 'end').message.should.containEql(
+        'probably seconds',
+      );
     });
 
     it('refuses non-finite and out-of-range numbers', function () {
       failure(() => w.parseWindowValue(NaN, 'start', BERLIN, NOW), 'start').message.should.equal(
         'start: NaN is not a time; epoch milliseconds must be a finite number',
       );
-      failure(() => w.parseWindowValue(Infinity, 'end', BERLIN, NOW), 'end').message.should.containEql('Infinity');
+      failure(() => w.parseWindowValue(Infinity, 'end', BERLIN, NOW), 'end').message.should.containEql(
+        'Infinity',
+      );
       failure(() => w.parseWindowValue(9e15, 'end', BERLIN, NOW), 'end').message.should.equal(
         'end: 9000000000000000 is out of range',
       );
@@ -524,7 +545,7 @@ describe('window: parseWindowValue', function () {
       [{ start: 'now' }, 'an object'],
       [['now'], 'an array'],
       [() => 'now', 'a function'],
-      [10n ** 12n, '1000000000000'],
+      [10n ** 12n, 'a bigint (1000000000000n)'],
     ]) {
       it(`refuses ${described}, naming the field and the type`, function () {
         failure(() => w.parseWindowValue(value, 'start', BERLIN, NOW), 'start').message.should.equal(
@@ -599,14 +620,23 @@ describe('window: resolveWindow', function () {
   });
 
   it('refuses an end that is not after the start, naming both values', function () {
-    failure(() => w.resolveWindow({ start: 'now', end: 'today' }, {}, BERLIN, NOW), 'end').message.should.equal(
+    failure(
+      () => w.resolveWindow({ start: 'now', end: 'today' }, {}, BERLIN, NOW),
+      'end',
+    ).message.should.equal(
       'end must be after start: start "now" is 2026-11-27T10:42:00+01:00, end "today" is 2026-11-27T00:00:00+01:00',
     );
     failure(() => w.resolveWindow(DEFAULTS, { end: NOW }, BERLIN, NOW), 'end').message.should.equal(
       'end must be after start: start "now" is 2026-11-27T10:42:00+01:00, end 1795772520000 is 2026-11-27T10:42:00+01:00',
     );
     failure(
-      () => w.resolveWindow(DEFAULTS, { start: new Date('2026-12-01T00:00:00Z'), end: '2026-11-30' }, BERLIN, NOW),
+      () =>
+        w.resolveWindow(
+          DEFAULTS,
+          { start: new Date('2026-12-01T00:00:00Z'), end: '2026-11-30' },
+          BERLIN,
+          NOW,
+        ),
       'end',
     ).message.should.equal(
       'end must be after start: start the Date 2026-12-01T00:00:00.000Z is 2026-12-01T01:00:00+01:00, ' +
@@ -619,7 +649,10 @@ describe('window: resolveWindow', function () {
     const longest = w.resolveWindow({ start: 'today', end: 'today+1825d' }, {}, KOLKATA, NOW);
     (longest.end - longest.start).should.equal(1825 * DAY);
     longest.endIso.should.equal('2031-11-26T00:00:00+05:30');
-    failure(() => w.resolveWindow({ start: 'today', end: 'today+1826d' }, {}, KOLKATA, NOW), 'end').message.should.equal(
+    failure(
+      () => w.resolveWindow({ start: 'today', end: 'today+1826d' }, {}, KOLKATA, NOW),
+      'end',
+    ).message.should.equal(
       'the window spans 1826 days; Microsoft Graph allows at most 1825 days: ' +
         'start "today" is 2026-11-27T00:00:00+05:30, end "today+1826d" is 2031-11-27T00:00:00+05:30',
     );
@@ -629,7 +662,9 @@ describe('window: resolveWindow', function () {
     failure(
       () => w.resolveWindow({ start: 'now', end: 'now+1825d' }, { end: NOW + 1825 * DAY + 1 }, BERLIN, NOW),
       'end',
-    ).message.should.startWith('the window spans more than 1825 days; Microsoft Graph allows at most 1825 days:');
+    ).message.should.startWith(
+      'the window spans more than 1825 days; Microsoft Graph allows at most 1825 days:',
+    );
   });
 
   it('builds date-only windows whose end is exclusive', function () {
@@ -637,15 +672,31 @@ describe('window: resolveWindow', function () {
       const r = w.resolveWindow({ start: from, end: to }, {}, zone, NOW);
       return [(r.end - r.start) / HOUR, r.startIso, r.endIso];
     };
-    day(BERLIN, '2026-11-27', '2026-11-28').should.eql([24, '2026-11-27T00:00:00+01:00', '2026-11-28T00:00:00+01:00']);
-    day(BERLIN, '2026-03-29', '2026-03-30').should.eql([23, '2026-03-29T00:00:00+01:00', '2026-03-30T00:00:00+02:00']);
-    day(BERLIN, '2026-10-25', '2026-10-26').should.eql([25, '2026-10-25T00:00:00+02:00', '2026-10-26T00:00:00+01:00']);
+    day(BERLIN, '2026-11-27', '2026-11-28').should.eql([
+      24,
+      '2026-11-27T00:00:00+01:00',
+      '2026-11-28T00:00:00+01:00',
+    ]);
+    day(BERLIN, '2026-03-29', '2026-03-30').should.eql([
+      23,
+      '2026-03-29T00:00:00+01:00',
+      '2026-03-30T00:00:00+02:00',
+    ]);
+    day(BERLIN, '2026-10-25', '2026-10-26').should.eql([
+      25,
+      '2026-10-25T00:00:00+02:00',
+      '2026-10-26T00:00:00+01:00',
+    ]);
     day(SANTIAGO, '2026-09-06', '2026-09-07').should.eql([
       23,
       '2026-09-06T01:00:00-03:00',
       '2026-09-07T00:00:00-03:00',
     ]);
-    day(KOLKATA, '2026-03-29', '2026-03-30').should.eql([24, '2026-03-29T00:00:00+05:30', '2026-03-30T00:00:00+05:30']);
+    day(KOLKATA, '2026-03-29', '2026-03-30').should.eql([
+      24,
+      '2026-03-29T00:00:00+05:30',
+      '2026-03-30T00:00:00+05:30',
+    ]);
   });
 });
 
@@ -664,9 +715,24 @@ describe('window: all-day events', function () {
 
   it('reads the dates as floating: in the zone, not in UTC (Tokyo)', function () {
     // in UTC the 26 Nov event [26 Nov 00:00Z, 27 Nov 00:00Z) would overlap; in Tokyo it ends when the window starts
-    w.allDayInWindow('2026-11-26T00:00:00.0000000', '2026-11-27T00:00:00.0000000', tokyoToday, TOKYO).should.be.false();
-    w.allDayInWindow('2026-11-27T00:00:00.0000000', '2026-11-28T00:00:00.0000000', tokyoToday, TOKYO).should.be.true();
-    w.allDayInWindow('2026-11-28T00:00:00.0000000', '2026-11-29T00:00:00.0000000', tokyoToday, TOKYO).should.be.false();
+    w.allDayInWindow(
+      '2026-11-26T00:00:00.0000000',
+      '2026-11-27T00:00:00.0000000',
+      tokyoToday,
+      TOKYO,
+    ).should.be.false();
+    w.allDayInWindow(
+      '2026-11-27T00:00:00.0000000',
+      '2026-11-28T00:00:00.0000000',
+      tokyoToday,
+      TOKYO,
+    ).should.be.true();
+    w.allDayInWindow(
+      '2026-11-28T00:00:00.0000000',
+      '2026-11-29T00:00:00.0000000',
+      tokyoToday,
+      TOKYO,
+    ).should.be.false();
   });
 
   it('keeps today and the last partial day of a now…now+7d window', function () {
@@ -693,9 +759,15 @@ describe('window: all-day events', function () {
   });
 
   it('widens a window by a day each side, but never past 1825 days', function () {
-    w.widenForAllDay(berlinToday).should.eql({ start: at('2026-11-25T23:00:00Z'), end: at('2026-11-28T23:00:00Z') });
+    w.widenForAllDay(berlinToday).should.eql({
+      start: at('2026-11-25T23:00:00Z'),
+      end: at('2026-11-28T23:00:00Z'),
+    });
     const longest = { start: 0, end: 1825 * DAY };
     w.widenForAllDay(longest).should.eql(longest);
-    w.widenForAllDay({ start: 0, end: 1824 * DAY }).should.eql({ start: -12 * HOUR, end: 1824 * DAY + 12 * HOUR });
+    w.widenForAllDay({ start: 0, end: 1824 * DAY }).should.eql({
+      start: -12 * HOUR,
+      end: 1824 * DAY + 12 * HOUR,
+    });
   });
 });

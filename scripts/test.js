@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// `npm test`: build (strict type check), lint, format check, then the tests: unit and simulator tests, the
+// runtime tests on Node-RED 4 (this Node) and on Node-RED 5 (Node 24 from tools/node24), the full-process
+// tests and the browser test. Stops at the first failure. `--skip=e2e,browser` leaves steps out while developing.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..');
+const skip = new Set(
+  process.argv
+    .filter((a) => a.startsWith('--skip='))
+    .flatMap((a) => a.slice(7).split(','))
+    .filter(Boolean),
+);
+const node24 = path.join(root, 'tools', 'node24', 'node_modules', 'node', 'bin', 'node');
+const mocha = require.resolve('mocha/bin/mocha.js');
+const bin = (pkg, file) => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
+
+function run(title, command, args, env = {}) {
+  const started = Date.now();
+  console.log(`\n=== ${title}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status !== 0) {
+    console.error(`\n=== FAILED: ${title} (${seconds} s)`);
+    process.exit(result.status || 1);
+  }
+  console.log(`=== ok: ${title} (${seconds} s)`);
+}
+
+function ensureNode24() {
+  if (fs.existsSync(node24)) return;
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  run('install Node 24 into tools/node24', npm, ['ci', '--prefix', path.join(root, 'tools', 'node24'), '--no-audit', '--no-fund']);
+}
+
+function existing(globs) {
+  return globs.filter((g) => fs.existsSync(path.join(root, g.split('/*')[0])));
+}
+
+run('build (tsc strict)', process.execPath, ['scripts/build.js']);
+run('lint (eslint)', process.execPath, [bin('eslint', 'bin/eslint.js'), '.']);
+run('format (prettier --check)', process.execPath, [bin('prettier', 'bin/prettier.cjs'), '--check', '.']);
+
+const fast = existing(['test/unit/**/*.test.js', 'test/sim/**/*.test.js', 'test/runtime/**/*.test.js']);
+run('unit, simulator and runtime tests: Node-RED 4 on Node ' + process.versions.node, process.execPath, [mocha, ...fast]);
+
+if (!skip.has('nr5')) {
+  ensureNode24();
+  run('runtime tests: Node-RED 5 on Node 24', node24, [mocha, ...existing(['test/runtime/**/*.test.js'])], {
+    O365_NODE_RED: 'node-red-5',
+  });
+}
+if (!skip.has('e2e') && fs.existsSync(path.join(root, 'test', 'e2e'))) {
+  run('full-process tests (packed tarball, node-red 4 and 5)', process.execPath, [
+    mocha,
+    '--timeout',
+    '600000',
+    'test/e2e/**/*.test.js',
+  ]);
+}
+if (!skip.has('browser') && fs.existsSync(path.join(root, 'test', 'browser'))) {
+  run('browser test (Chromium)', process.execPath, [mocha, '--timeout', '600000', 'test/browser/**/*.test.js']);
+}
+console.log('\nAll checks passed.');

@@ -1,0 +1,137 @@
+// Shared set-up for the runtime tests: the compiled nodes, a fresh user directory per test, flows wired to the
+// simulator, and small waits that give up on their own.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { helper } = require('./runtime');
+const { distPath } = require('./dist');
+
+const configModule = require(distPath('nodes/o365-config/o365-config.js'));
+const authModule = require(distPath('nodes/o365-auth/o365-auth.js'));
+const eventsModule = require(distPath('nodes/o365-events/o365-events.js'));
+const NODES = [configModule, authModule, eventsModule];
+
+/** A new user directory per test, so token stores never leak between tests. */
+function freshUserDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'o365-rt-'));
+}
+
+/** Loads a flow into the test helper with its own user dir; resolves once the flows started. */
+async function loadFlow(flow, credentials = {}, settings = {}) {
+  const userDir = settings.userDir || freshUserDir();
+  helper.settings({ userDir, o365Calendar: { requestTimeout: 2000, retryDelay: 20 }, ...settings });
+  await helper.load(NODES, flow, credentials);
+  return userDir;
+}
+
+/** An o365-config node on the custom cloud pointing at the simulator, and its credentials. */
+function configFor(sim, overrides = {}, app = 'confidential') {
+  const id = overrides.id || 'cfg';
+  const registration = sim.apps[app];
+  const node = {
+    id,
+    type: 'o365-config',
+    name: 'sim',
+    tenant: sim.tenantId,
+    cloud: 'custom',
+    authorityHost: sim.url,
+    graphEndpoint: sim.url,
+    mode: 'delegated',
+    scopes: 'offline_access openid profile Calendars.Read Calendars.Read.Shared',
+    redirectUri: 'http://localhost:1880/o365/auth/callback',
+    ...overrides,
+  };
+  const credentials = { clientId: registration.clientId };
+  if (registration.secret && overrides.secret !== false) credentials.clientSecret = registration.secret;
+  return { node, credentials: { [id]: credentials } };
+}
+
+/** Credentials of a config node that is already signed in (tokens issued by the simulator without HTTP). */
+function signedInCredentials(sim, id = 'cfg', app = 'confidential', scope) {
+  const answer = sim.issueTokens({ app, scope });
+  const registration = sim.apps[app];
+  const creds = {
+    clientId: registration.clientId,
+    refreshToken: answer.refresh_token,
+    accessToken: answer.access_token,
+    expiresAt: String(Date.now() + answer.expires_in * 1000),
+    clientKind: app === 'public' ? 'public' : 'confidential',
+  };
+  if (registration.secret) creds.clientSecret = registration.secret;
+  return { [id]: creds, answer };
+}
+
+/** Resolves with the first value `probe` returns that is truthy, polling every 10 ms for at most `ms`. */
+async function waitFor(probe, ms = 5000, what = 'condition') {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The next message a helper node receives. */
+function nextMessage(node, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no message on ${node.id} within ${ms} ms`)), ms);
+    node.once('input', (msg) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+  });
+}
+
+/** Every message a helper node receives, collected. */
+function collect(node) {
+  const messages = [];
+  node.on('input', (msg) => messages.push(msg));
+  return messages;
+}
+
+/** Every status a node showed so far (the helper spies on Node.prototype.status, for all nodes at once). */
+function statuses(node) {
+  return node.status
+    .getCalls()
+    .filter((call) => call.thisValue === node)
+    .map((call) => call.args[0]);
+}
+
+function lastStatus(node) {
+  const all = statuses(node);
+  return all[all.length - 1];
+}
+
+module.exports = {
+  helper,
+  NODES,
+  freshUserDir,
+  loadFlow,
+  configFor,
+  signedInCredentials,
+  waitFor,
+  nextMessage,
+  collect,
+  statuses,
+  lastStatus,
+};
+
+/**
+ * Moves the package's clock (test-hooks `now()`, through O365_TEST_CLOCK_FILE) to `offsetMs` ahead of real
+ * time, and waits until it is read again. `resetClock()` puts it back.
+ */
+const clockFile = path.join(os.tmpdir(), `o365-clock-${process.pid}`);
+async function setClockOffset(offsetMs) {
+  process.env.O365_TEST_CLOCK_FILE = clockFile;
+  fs.writeFileSync(clockFile, String(offsetMs));
+  await new Promise((r) => setTimeout(r, 300));
+}
+function resetClock() {
+  delete process.env.O365_TEST_CLOCK_FILE;
+  fs.rmSync(clockFile, { force: true });
+}
+
+module.exports.setClockOffset = setClockOffset;
+module.exports.resetClock = resetClock;
