@@ -69,6 +69,8 @@ function readTuning(value: unknown): { timeoutMs: number; backoffBaseMs: number 
   };
 }
 
+const sweepers = new WeakMap<object, () => void>();
+
 export = function (RED: NodeAPI) {
   useTranslator((key, params) => RED._(key, params as Record<string, string | number> | undefined));
   // Captured now, before the flows load: Node-RED deletes _credentialSecret when credentialSecret is set later,
@@ -82,14 +84,19 @@ export = function (RED: NodeAPI) {
   useStore(store);
   registerAdminApi(RED);
 
-  // Files of config nodes gone for over 24 hours are swept once the flows are known.
-  RED.events.on('flows:started', () => {
+  // Files of config nodes gone for over 24 hours are swept once the flows are known. One listener per runtime:
+  // a test helper loads this module again and again into the same runtime.
+  const previous = sweepers.get(RED.events);
+  if (previous) RED.events.removeListener('flows:started', previous);
+  const sweep = () => {
     const keys = new Set<string>();
     RED.nodes.eachNode((n: NodeDef & { _alias?: string }) => {
       if (n.type === 'o365-config') keys.add(n._alias || n.id);
     });
     store.sweep(keys).catch(() => undefined);
-  });
+  };
+  sweepers.set(RED.events, sweep);
+  RED.events.on('flows:started', sweep);
 
   function O365Config(this: O365ConfigNode, def: ConfigDef) {
     RED.nodes.createNode(this, def);

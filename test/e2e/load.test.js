@@ -43,7 +43,17 @@ const FLOW = [
     y: 80,
     wires: [['e2e-http-out']],
   },
-  { id: 'e2e-http-out', type: 'http response', z: 'e2e-tab', name: '', statusCode: '', headers: {}, x: 320, y: 80, wires: [] },
+  {
+    id: 'e2e-http-out',
+    type: 'http response',
+    z: 'e2e-tab',
+    name: '',
+    statusCode: '',
+    headers: {},
+    x: 320,
+    y: 80,
+    wires: [],
+  },
   {
     id: 'e2e-config',
     type: 'o365-config',
@@ -135,15 +145,23 @@ for (const { major, node } of RUNTIMES) {
         }
       }
       for (const dep of Object.keys(pkg.dependencies || {})) {
-        const found = [path.join(pkgDir, 'node_modules', dep), path.join(userModules, dep)].some(fs.existsSync);
+        const found = [path.join(pkgDir, 'node_modules', dep), path.join(userModules, dep)].some(
+          fs.existsSync,
+        );
         found.should.equal(true, `dependency ${dep} not installed`);
       }
 
       for (const type of TYPES) {
         const dir = path.join(pkgDir, 'dist', 'nodes', type);
-        fs.existsSync(path.join(pkgDir, pkg['node-red'].nodes[type])).should.equal(true, `${type} runtime file`);
+        fs.existsSync(path.join(pkgDir, pkg['node-red'].nodes[type])).should.equal(
+          true,
+          `${type} runtime file`,
+        );
         fs.existsSync(path.join(dir, `${type}.html`)).should.equal(true, `${type}.html`);
-        fs.existsSync(path.join(dir, 'locales', 'en-US', `${type}.json`)).should.equal(true, `${type} locale`);
+        fs.existsSync(path.join(dir, 'locales', 'en-US', `${type}.json`)).should.equal(
+          true,
+          `${type} locale`,
+        );
         fs.readdirSync(path.join(dir, 'icons')).should.not.be.empty();
       }
       for (const unshipped of ['test', 'tsconfig.json', 'node_modules/.bin/tsc']) {

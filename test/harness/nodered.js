@@ -64,7 +64,8 @@ function childEnv(extra) {
   const env = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^npm_(lifecycle|package|command|execpath|node_execpath)/.test(key)) continue;
-    if (/^npm_config_(local_prefix|prefix|global|dry_run|workspaces?|include_workspace_root)$/i.test(key)) continue;
+    if (/^npm_config_(local_prefix|prefix|global|dry_run|workspaces?|include_workspace_root)$/i.test(key))
+      continue;
     if (key === 'NODE_OPTIONS' || key.startsWith('NODE_RED_')) continue;
     env[key] = value;
   }
@@ -121,19 +122,35 @@ function sleep(ms) {
 function settlesWithin(promise, ms) {
   let timer;
   const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms, false)));
-  return Promise.race([promise.then(() => true, () => true), timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    timeout,
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** The npm that ships with the running Node (what a developer types `npm` for), else the one on PATH. */
 function developerNpm() {
-  const cli = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+  const cli = path.join(
+    path.dirname(process.execPath),
+    '..',
+    'lib',
+    'node_modules',
+    'npm',
+    'bin',
+    'npm-cli.js',
+  );
   if (fs.existsSync(cli)) return { command: process.execPath, args: [cli] };
   return { command: process.platform === 'win32' ? 'npm.cmd' : 'npm', args: [] };
 }
 
 /** The npm the palette manager of this Node-RED runs (@node-red/registry bundles its own). */
 function paletteNpm(runtime) {
-  const registry = path.dirname(require.resolve('@node-red/registry/package.json', { paths: [runtime.nodeRedDir] }));
+  const registry = path.dirname(
+    require.resolve('@node-red/registry/package.json', { paths: [runtime.nodeRedDir] }),
+  );
   const npmRoot = path.dirname(require.resolve('npm/package.json', { paths: [registry] }));
   return path.join(npmRoot, 'bin', 'npm-cli.js');
 }
@@ -430,7 +447,11 @@ class NodeRed {
 
   /** Resolves with the first line matching `pattern` at or after `from` (default: after the last match). */
   async waitForLog(pattern, timeoutMs = 30000, from) {
-    const { index, line } = await this._waitFor([pattern], timeoutMs, from === undefined ? this._cursor : from);
+    const { index, line } = await this._waitFor(
+      [pattern],
+      timeoutMs,
+      from === undefined ? this._cursor : from,
+    );
     this._cursor = index + 1;
     return line;
   }
@@ -451,7 +472,7 @@ class NodeRed {
     const hit = await this._waitFor([started, MISSING_TYPES], timeout, from);
     if (hit.pattern === MISSING_TYPES) {
       await sleep(200); // the missing types follow on their own lines
-      throw new Error(`deploy: flows not started, ${hit.line}\n${tail(this.log.slice(hit.index), 20)}`);
+      throw new Error(`deploy: flows not started, ${hit.line}\n${tail(this.log.slice(hit.index + 1), 20)}`);
     }
     return res.body && res.body.rev;
   }
@@ -496,7 +517,12 @@ class NodeRed {
     // Without a package.json here npm would walk up and install into the repository itself.
     const file = this.file('package.json');
     if (fs.existsSync(file)) return;
-    const project = { name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true };
+    const project = {
+      name: 'node-red-project',
+      description: 'A Node-RED Project',
+      version: '0.0.1',
+      private: true,
+    };
     fs.writeFileSync(file, `${JSON.stringify(project, null, 4)}\n`);
   }
 
@@ -551,7 +577,11 @@ class NodeRed {
       defaults.adminAuth = {
         type: 'credentials',
         users: [
-          { username: this.auth.username, password: bcrypt.hashSync(this.auth.password, 8), permissions: '*' },
+          {
+            username: this.auth.username,
+            password: bcrypt.hashSync(this.auth.password, 8),
+            permissions: '*',
+          },
         ],
       };
     }
@@ -584,7 +614,9 @@ class NodeRed {
         live.delete(child);
         // Let the last lines arrive before anyone reads the log; a grandchild holding the pipe can't stall this.
         await settlesWithin(Promise.all(closed), 2000);
-        this._mark(`Node-RED ${this.major} pid ${child.pid} exited (${error ? error.message : signal || `code ${code}`})`);
+        this._mark(
+          `Node-RED ${this.major} pid ${child.pid} exited (${error ? error.message : signal || `code ${code}`})`,
+        );
         if (this.child === child) {
           this.child = null;
           this.pid = null;
@@ -610,12 +642,14 @@ class NodeRed {
       this.nodeVersion = (v.match(/Node\.js\s+version: (v\S+)/) || [])[1] || this.nodeVersion;
       if (this.settings.httpAdminRoot !== false) {
         for (;;) {
-          const res = await this.admin('GET', '/auth/login', undefined, { token: false, timeout: 5000 }).catch(
-            () => null,
-          );
+          const res = await this.admin('GET', '/auth/login', undefined, {
+            token: false,
+            timeout: 5000,
+          }).catch(() => null);
           if (res && res.status === 200) break;
           if (this.child !== child) throw new Error('the process exited');
-          if (Date.now() > deadline) throw new Error(`the admin API did not answer within ${this.startTimeout} ms`);
+          if (Date.now() > deadline)
+            throw new Error(`the admin API did not answer within ${this.startTimeout} ms`);
           await sleep(200);
         }
       }
@@ -673,7 +707,9 @@ class NodeRed {
       const timer = setTimeout(() => {
         const shown = patterns.map(String).join(' or ');
         settle(
-          new Error(`no ${shown} in the Node-RED ${this.major} log within ${timeoutMs} ms; last lines:\n${tail(this.log, 30)}`),
+          new Error(
+            `no ${shown} in the Node-RED ${this.major} log within ${timeoutMs} ms; last lines:\n${tail(this.log, 30)}`,
+          ),
         );
       }, timeoutMs);
       const settle = (err, hit) => {

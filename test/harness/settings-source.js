@@ -21,7 +21,8 @@ function mergeSettings(base, extra) {
   const out = { ...base };
   for (const [key, value] of Object.entries(extra || {})) {
     if (value === undefined) delete out[key];
-    else if (isPlainObject(value) && !value[RAW] && isPlainObject(out[key])) out[key] = mergeSettings(out[key], value);
+    else if (isPlainObject(value) && !value[RAW] && isPlainObject(out[key]))
+      out[key] = mergeSettings(out[key], value);
     else out[key] = value;
   }
   return out;

@@ -17,6 +17,17 @@ function freshUserDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'o365-rt-'));
 }
 
+/**
+ * Puts flow nodes on a tab: Node-RED treats a node without x/y as a config node, so catch nodes and the
+ * like would never be wired up otherwise.
+ */
+function onTab(nodes, tab = 'tab') {
+  return [
+    { id: tab, type: 'tab', label: tab },
+    ...nodes.map((n, i) => (n.type.startsWith('o365-config') ? n : { z: tab, x: 100 + 10 * i, y: 100, ...n })),
+  ];
+}
+
 /** Loads a flow into the test helper with its own user dir; resolves once the flows started. */
 async function loadFlow(flow, credentials = {}, settings = {}) {
   const userDir = settings.userDir || freshUserDir();
@@ -108,6 +119,7 @@ module.exports = {
   helper,
   NODES,
   freshUserDir,
+  onTab,
   loadFlow,
   configFor,
   signedInCredentials,

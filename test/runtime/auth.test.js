@@ -5,6 +5,7 @@ require('should');
 const { startSimulator } = require('../sim/simulator');
 const {
   helper,
+  onTab,
   loadFlow,
   configFor,
   signedInCredentials,
@@ -25,13 +26,13 @@ async function consent(url) {
 
 function authFlow(sim, overrides = {}, app) {
   const { node, credentials } = configFor(sim, overrides, app);
-  const flow = [
+  const flow = onTab([
     node,
     { id: 'auth', type: 'o365-auth', config: node.id, wires: [['out']] },
     { id: 'out', type: 'helper' },
     { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper' },
-  ];
+  ]);
   return { flow, credentials };
 }
 

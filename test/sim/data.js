@@ -23,9 +23,8 @@
 // - adele@… "Adele Vance", lee@… "Lee Gu": empty default calendars, not shared.
 // - createBulkMailbox() adds mailboxes with evenly spread single events (for paging tests and benchmarks).
 'use strict';
-const crypto = require('crypto');
 const tz = require('./tz');
-const { randomSource, hash32, WEEKDAYS } = require('./model');
+const { randomSource, hash32, mailboxPrefix } = require('./model');
 
 const { DAY, MINUTE } = tz;
 
@@ -199,20 +198,37 @@ function randomMeeting(model, b, random, calendar, fromDay, toDay, options = {})
   for (;;) {
     const zone = options.zone || random.pick(ZONE_BAG);
     const day = random.int(fromDay, toDay);
-    const spec = b.timed(zone, day, random.int(8, 18), random.pick([0, 15, 30, 45]), random.pick([15, 30, 30, 45, 60, 60, 90, 120]));
+    const spec = b.timed(
+      zone,
+      day,
+      random.int(8, 18),
+      random.pick([0, 15, 30, 45]),
+      random.pick([15, 30, 30, 45, 60, 60, 90, 120]),
+    );
     if (spec.startMs < fromDay * DAY || spec.startMs >= toDay * DAY) continue;
     const people = random.shuffle(OTHER_PEOPLE.slice()).slice(0, random.int(1, 4));
     const organizer = options.organizer || (random.chance(0.5) ? person(owner) : random.pick(OTHER_PEOPLE));
     const isOrganizer = organizer.address === owner.upn;
-    const response = isOrganizer ? 'organizer' : random.pick(['accepted', 'accepted', 'tentativelyAccepted', 'notResponded']);
+    const response = isOrganizer
+      ? 'organizer'
+      : random.pick(['accepted', 'accepted', 'tentativelyAccepted', 'notResponded']);
     const attendees = people
       .filter((p) => p.address !== organizer.address)
-      .map((p) => ({ name: p.name, address: p.address, response: random.pick(['accepted', 'none', 'declined']) }));
+      .map((p) => ({
+        name: p.name,
+        address: p.address,
+        response: random.pick(['accepted', 'none', 'declined']),
+      }));
     if (!isOrganizer) attendees.push({ name: owner.displayName, address: owner.upn, response });
     let location = null;
     if (options.room) {
       location = roomLocation(options.room);
-      attendees.push({ type: 'resource', name: options.room.displayName, address: options.room.upn, response: 'accepted' });
+      attendees.push({
+        type: 'resource',
+        name: options.room.displayName,
+        address: options.room.upn,
+        response: 'accepted',
+      });
     } else if (random.chance(0.25)) {
       location = { displayName: random.pick(['Building 4, 2nd floor', 'Lisbon office', 'Customer site']) };
     }
@@ -225,15 +241,22 @@ function randomMeeting(model, b, random, calendar, fromDay, toDay, options = {})
       attendees,
       location,
       showAs: response === 'tentativelyAccepted' ? 'tentative' : 'busy',
-      categories: random.chance(0.2) ? [random.pick(['Blue category', 'Green category', 'Orange category'])] : [],
-      joinUrl: random.chance(options.online !== undefined ? options.online : 0.45) ? b.joinUrl(owner.id) : null,
+      categories: random.chance(0.2)
+        ? [random.pick(['Blue category', 'Green category', 'Orange category'])]
+        : [],
+      joinUrl: random.chance(options.online !== undefined ? options.online : 0.45)
+        ? b.joinUrl(owner.id)
+        : null,
       importance: random.chance(0.1) ? 'high' : 'normal',
     });
   }
 }
 
 function weekly(days, range, extra = {}) {
-  return { pattern: { type: 'weekly', interval: 1, daysOfWeek: days, firstDayOfWeek: 'sunday', ...extra }, range };
+  return {
+    pattern: { type: 'weekly', interval: 1, daysOfWeek: days, firstDayOfWeek: 'sunday', ...extra },
+    range,
+  };
 }
 
 /** Megan's default calendar: the feature-rich one. Returns the fixtures (ids tests may look for). */
@@ -263,9 +286,21 @@ function seedMegan(model, random, anchor, eventCount, users) {
   const at = (day, h, m) => tz.fromWall(day * DAY + (h * 60 + m) * MINUTE, iana);
   fixtures.standup = {
     seriesMasterId: standup.id,
-    movedId: setException(model, standup, standupDays[0], { startMs: at(standupDays[0], 11, 0), endMs: at(standupDays[0], 11, 15) }, random),
+    movedId: setException(
+      model,
+      standup,
+      standupDays[0],
+      { startMs: at(standupDays[0], 11, 0), endMs: at(standupDays[0], 11, 15) },
+      random,
+    ),
     changedId: setException(model, standup, standupDays[1], { subject: 'Stand-up (demo day)' }, random),
-    cancelledId: setException(model, standup, standupDays[3], { isCancelled: true, subject: 'Canceled: Stand-up' }, random),
+    cancelledId: setException(
+      model,
+      standup,
+      standupDays[3],
+      { isCancelled: true, subject: 'Canceled: Stand-up' },
+      random,
+    ),
     movedToOtherDayId: setException(
       model,
       standup,
@@ -305,14 +340,22 @@ function seedMegan(model, random, anchor, eventCount, users) {
     organizer: OTHER_PEOPLE[5],
     isOrganizer: false,
     response: 'accepted',
-    recurrence: weekly(['wednesday'], { type: 'numbered', startDate: tz.dateOf(lunchStart), numberOfOccurrences: 8 }),
+    recurrence: weekly(['wednesday'], {
+      type: 'numbered',
+      startDate: tz.dateOf(lunchStart),
+      numberOfOccurrences: 8,
+    }),
   });
   const focusStart = b.onOrAfter(d0, 5);
   const focus = b.add(cal, {
     ...b.allDay(focusStart, 1),
     subject: 'Focus Friday',
     showAs: 'workingElsewhere',
-    recurrence: weekly(['friday'], { type: 'numbered', startDate: tz.dateOf(focusStart), numberOfOccurrences: 6 }),
+    recurrence: weekly(['friday'], {
+      type: 'numbered',
+      startDate: tz.dateOf(focusStart),
+      numberOfOccurrences: 6,
+    }),
   });
   const monthStart = new Date((d0 - 45) * DAY);
   const monthlyDay = Date.UTC(monthStart.getUTCFullYear(), monthStart.getUTCMonth(), 15) / DAY;
@@ -338,7 +381,9 @@ function seedMegan(model, random, anchor, eventCount, users) {
     dailySyncId: dailySync.id,
     oneOnOne: {
       seriesMasterId: oneOnOne.id,
-      deletedOriginalStart: new Date(tz.fromWall(oneOnOneDeleted * DAY + 14 * 60 * MINUTE, 'UTC')).toISOString(),
+      deletedOriginalStart: new Date(
+        tz.fromWall(oneOnOneDeleted * DAY + 14 * 60 * MINUTE, 'UTC'),
+      ).toISOString(),
     },
     lunchId: lunch.id,
     focusFridayId: focus.id,
@@ -346,7 +391,8 @@ function seedMegan(model, random, anchor, eventCount, users) {
     yogaId: yoga.id,
   });
 
-  const allDay = (day, days, subject, extra = {}) => b.add(cal, { ...b.allDay(day, days), subject, ...extra }).id;
+  const allDay = (day, days, subject, extra = {}) =>
+    b.add(cal, { ...b.allDay(day, days), subject, ...extra }).id;
   fixtures.allDay = {
     holiday: allDay(d0 + 2, 1, 'Company holiday'),
     offsite: allDay(d0 + 9, 3, 'Offsite Lisbon', { showAs: 'busy' }),
@@ -401,28 +447,43 @@ function seedOthers(model, random, anchor, users) {
   const b = builder(model, random, anchor);
   const d0 = b.anchorDay;
   const team = model.calendarsOf(users.megan).find((c) => c.name === 'Team');
-  for (let i = 0; i < 40; i++) randomMeeting(model, b, random, team, d0 - 30, d0 + 90, { organizer: person(users.megan) });
+  for (let i = 0; i < 40; i++)
+    randomMeeting(model, b, random, team, d0 - 30, d0 + 90, { organizer: person(users.megan) });
   const teamSyncStart = b.onOrAfter(d0 - 21, 2);
   b.add(team, {
     ...b.timed('W. Europe Standard Time', teamSyncStart, 10, 0, 45),
     subject: 'Team sync',
     joinUrl: b.joinUrl(users.megan.id),
-    recurrence: weekly(['tuesday'], { type: 'numbered', startDate: tz.dateOf(teamSyncStart), numberOfOccurrences: 12 }),
+    recurrence: weekly(['tuesday'], {
+      type: 'numbered',
+      startDate: tz.dateOf(teamSyncStart),
+      numberOfOccurrences: 12,
+    }),
   });
   random.shuffle(team.items);
 
   const alexCal = model.calendar(users.alex, null);
   for (let i = 0; i < 50; i++) {
-    randomMeeting(model, b, random, alexCal, d0 - 30, d0 + 90, { zone: random.chance(0.7) ? 'Pacific Standard Time' : undefined });
+    randomMeeting(model, b, random, alexCal, d0 - 30, d0 + 90, {
+      zone: random.chance(0.7) ? 'Pacific Standard Time' : undefined,
+    });
   }
   const focusStart = b.onOrAfter(d0 - 14, 1);
   b.add(alexCal, {
     ...b.timed('Pacific Standard Time', focusStart, 13, 0, 120),
     subject: 'Focus time',
     showAs: 'busy',
-    recurrence: weekly(['monday', 'wednesday'], { type: 'endDate', startDate: tz.dateOf(focusStart), endDate: tz.dateOf(d0 + 60) }),
+    recurrence: weekly(['monday', 'wednesday'], {
+      type: 'endDate',
+      startDate: tz.dateOf(focusStart),
+      endDate: tz.dateOf(d0 + 60),
+    }),
   });
-  b.add(alexCal, { ...b.timed('Pacific Standard Time', d0 + 2, 9, 0, 60), subject: 'Dentist', sensitivity: 'private' });
+  b.add(alexCal, {
+    ...b.timed('Pacific Standard Time', d0 + 2, 9, 0, 60),
+    subject: 'Dentist',
+    sensitivity: 'private',
+  });
   random.shuffle(alexCal.items);
 
   const organizers = [users.adele, users.lee, users.alex, users.megan].map(person);
@@ -446,9 +507,9 @@ function seedOthers(model, random, anchor, users) {
 
 /** An id for a calendar: base64 of an Exchange folder id; `special` forces '+', '/' and '=' into it. */
 function calendarId(user, random, special) {
-  const parts = [Buffer.from([0x00, 0x03, 0x24, 0x00]), crypto.createHash('sha256').update(user.upn).digest().subarray(0, 12)];
-  if (special) parts.push(random.bytes(2), Buffer.from([0xfb, 0xff, 0xbf]), random.bytes(19));
-  else parts.push(Buffer.from([0x2e, 0x00]), random.bytes(26));
+  const parts = [mailboxPrefix(user.upn, 0x2e)];
+  if (special) parts.push(random.bytes(1), Buffer.from([0xfb, 0xff, 0xbf]), random.bytes(19));
+  else parts.push(random.bytes(26));
   return Buffer.concat(parts).toString('base64');
 }
 
@@ -457,12 +518,22 @@ function seedTenant(model, { seed, anchor, eventCount }) {
   const random = randomSource(seed);
   const users = {};
   for (const [key, u] of Object.entries(USERS)) {
-    users[key] = model.addUser({ id: u.id, upn: `${u.local}@${TENANT_DOMAIN}`, displayName: u.displayName, isRoom: !!u.isRoom });
+    users[key] = model.addUser({
+      id: u.id,
+      upn: `${u.local}@${TENANT_DOMAIN}`,
+      displayName: u.displayName,
+      isRoom: !!u.isRoom,
+    });
   }
   const meganUpn = users.megan.upn;
   for (const [key, user] of Object.entries(users)) {
     const sharedWith = key === 'alex' ? [meganUpn] : [];
-    const calendar = model.addCalendar(user, { id: calendarId(user, random, false), name: 'Calendar', isDefault: true, sharedWith });
+    const calendar = model.addCalendar(user, {
+      id: calendarId(user, random, false),
+      name: 'Calendar',
+      isDefault: true,
+      sharedWith,
+    });
     if (key === 'room101') calendar.sharedByKnob = 'roomSharedWithMegan';
   }
   model.addCalendar(users.megan, {
@@ -483,7 +554,12 @@ function createBulkMailbox(model, { seed, upn, count, start, end, shareWith }) {
   const random = randomSource((seed ^ hash32(upn)) >>> 0);
   const local = upn.split('@')[0];
   const user = model.addUser({ id: random.guid(), upn, displayName: `Bulk ${local}` });
-  const cal = model.addCalendar(user, { id: calendarId(user, random, false), name: 'Calendar', isDefault: true, sharedWith: [shareWith] });
+  const cal = model.addCalendar(user, {
+    id: calendarId(user, random, false),
+    name: 'Calendar',
+    isDefault: true,
+    sharedWith: [shareWith],
+  });
   const spacing = (end - start) / count;
   const minutes = Math.max(1, Math.min(30, Math.floor(spacing / MINUTE)));
   const created = start - 7 * DAY;
@@ -513,5 +589,4 @@ module.exports = {
   defaultApps,
   seedTenant,
   createBulkMailbox,
-  WEEKDAYS,
 };

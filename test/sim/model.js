@@ -58,12 +58,23 @@ function hash32(text) {
   return crypto.createHash('sha256').update(text).digest().readUInt32LE(0);
 }
 
-// Exchange ids are base64 of a binary entry id: 00 03 24 00 ("AAMkA..."), the mailbox's GUID, then the item part.
-// Standard base64, so '/', '+' and '=' appear, which is why clients must encode ids used as path segments.
+// Exchange ids are base64 of a binary entry id: 00 03 24 00 ("AAMkA..."), the mailbox's GUID in ASCII, a type
+// byte, then the folder and item parts; ids of one mailbox share a long prefix. Standard base64, so '/', '+' and
+// '=' appear, which is why clients must encode ids used as path segments.
 const ID_HEADER = Buffer.from([0x00, 0x03, 0x24, 0x00]);
 
-function mailboxPrefix(upn) {
-  return crypto.createHash('sha256').update(`mailbox:${upn.toLowerCase()}`).digest().subarray(0, 12);
+/** The constant start of a mailbox's ids; `type` 0x46 for items, 0x2e for folders (calendars). */
+function mailboxPrefix(upn, type = 0x46) {
+  const digest = crypto.createHash('sha256').update(`mailbox:${upn.toLowerCase()}`).digest();
+  const hex = digest.toString('hex');
+  const guid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  const parts = [
+    ID_HEADER,
+    Buffer.from(guid, 'ascii'),
+    Buffer.from([0x00, type, 0x00, 0x00, 0x00, 0x00, 0x00]),
+  ];
+  if (type === 0x46) parts.push(digest.subarray(0, 22), Buffer.from([0x07, 0x00]));
+  return Buffer.concat(parts);
 }
 
 function escapeHtml(text) {
@@ -222,9 +233,7 @@ class Model {
 
   newItemId(user, random) {
     const tail = random.bytes(random.int(22, 25));
-    return Buffer.concat([ID_HEADER, mailboxPrefix(user.upn), Buffer.from([0x46, 0x00]), tail]).toString(
-      'base64',
-    );
+    return Buffer.concat([mailboxPrefix(user.upn), tail]).toString('base64');
   }
 
   occurrenceId(item, day) {
@@ -232,8 +241,9 @@ class Model {
     let id = item.occurrenceIds.get(day);
     if (!id) {
       const digest = crypto.createHash('sha256').update(`${item.id}|${day}`).digest().subarray(0, 23);
-      const prefix = mailboxPrefix(item.calendar.owner.upn);
-      id = Buffer.concat([ID_HEADER, prefix, Buffer.from([0x51, 0x00]), digest]).toString('base64');
+      id = Buffer.concat([mailboxPrefix(item.calendar.owner.upn), Buffer.from([0x51]), digest]).toString(
+        'base64',
+      );
       item.occurrenceIds.set(day, id);
       this.occurrences.set(id, { item, day });
     }
@@ -284,7 +294,8 @@ class Model {
       responseRequested: spec.responseRequested !== undefined ? spec.responseRequested : true,
       isOnlineMeeting: !!spec.joinUrl,
       joinUrl: spec.joinUrl || null,
-      reminderMinutesBeforeStart: spec.reminderMinutesBeforeStart !== undefined ? spec.reminderMinutesBeforeStart : 15,
+      reminderMinutesBeforeStart:
+        spec.reminderMinutesBeforeStart !== undefined ? spec.reminderMinutesBeforeStart : 15,
       isReminderOn: spec.isReminderOn !== undefined ? spec.isReminderOn : !spec.isAllDay,
       hasAttachments: !!spec.hasAttachments,
       createdMs: created,

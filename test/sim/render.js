@@ -35,44 +35,24 @@ const CALENDAR_PROPS = [
 // A long, fixed part of every HTML body (a Teams footer and meeting notes), so bodies weigh a few KB as real ones
 // do and $select visibly saves bytes.
 const NOTES_HTML = [
-  '<div style="font-family:Calibri,Arial,Helvetica,sans-serif; font-size:11pt; color:rgb(0,0,0)">',
+  '<div class=elementToProof>',
   '<p><b>Agenda</b></p><ol>',
   '<li>Where we are: status of the open work items and what changed since the last meeting</li>',
   '<li>Decisions needed: owners, dates and the budget questions parked last time</li>',
   '<li>Risks and dependencies: suppliers, other teams, holidays and on-call cover</li>',
   '<li>Next steps: who sends the summary, and when we meet again</li></ol>',
-  '<p><b>Notes</b></p>',
   '<p>Please read the shared document before the meeting and add your comments inline, so that the time ',
   'together goes to the questions that need a discussion. If you cannot attend, send your update to the ',
   'organizer beforehand or add it to the notes page; the recording and the chat stay available afterwards.</p>',
-  '<p>Dial-in numbers, accessibility options and the meeting options are in the links below. Guests outside ',
-  'the organization are admitted from the lobby by the organizer or a presenter.</p>',
-  '<table style="border-collapse:collapse; width:100%"><tbody>',
-  '<tr><td style="padding:4px; border:1px solid #ccc">Owner</td><td style="padding:4px; border:1px solid #ccc">',
-  'Item</td><td style="padding:4px; border:1px solid #ccc">Due</td></tr>',
-  '<tr><td style="padding:4px; border:1px solid #ccc">Team</td><td style="padding:4px; border:1px solid #ccc">',
-  'Review the open items in the tracker</td><td style="padding:4px; border:1px solid #ccc">Friday</td></tr>',
-  '<tr><td style="padding:4px; border:1px solid #ccc">Organizer</td><td style="padding:4px; ',
-  'border:1px solid #ccc">Send the summary and the decisions</td><td style="padding:4px; ',
-  'border:1px solid #ccc">Tomorrow</td></tr></tbody></table>',
   '</div>',
 ].join('');
 
 const TEAMS_HTML =
-  '<div style="width:100%"><span style="white-space:nowrap; color:#5F5F5F; opacity:.36">' +
-  '________________________________________________________________________________</span></div>' +
-  '<div class="me-email-text" lang="en-US" style="color:#252424; font-family:\'Segoe UI\',\'Helvetica Neue\',' +
-  'Helvetica,Arial,sans-serif"><div style="margin-top:24px; margin-bottom:20px"><span style="font-size:24px; ' +
-  'color:#252424">Microsoft Teams meeting</span></div><div style="margin-bottom:20px"><div style="margin-top:0px; ' +
-  'margin-bottom:0px; font-weight:bold"><span style="font-size:14px; color:#252424">Join on your computer, mobile ' +
-  'app or room device</span></div><a href="JOIN_URL" class="me-email-headline" style="font-size:14px; ' +
-  'font-family:\'Segoe UI Semibold\',\'Segoe UI\',\'Helvetica Neue\',Helvetica,Arial,sans-serif; ' +
-  'text-decoration:underline; color:#6264a7">Click here to join the meeting</a></div><div ' +
-  'style="margin-bottom:24px; margin-top:20px"><a href="https://aka.ms/JoinTeamsMeeting" ' +
-  'class="me-email-link" style="font-size:14px; text-decoration:underline; color:#6264a7; font-family:' +
-  '\'Segoe UI\',\'Helvetica Neue\',Helvetica,Arial,sans-serif">Learn More</a> | <a href="MEETING_OPTIONS" ' +
-  'class="me-email-link" style="font-size:14px; text-decoration:underline; color:#6264a7">Meeting options</a>' +
-  '</div></div>';
+  '<div><span style=color:#5F5F5F>________________________________________________________________________________' +
+  '</span></div><div lang=en-US><div><span style=font-size:24px>Microsoft Teams meeting</span></div>' +
+  '<div><b>Join on your computer, mobile app or room device</b><br><a href="JOIN_URL">Click here to join the meeting' +
+  '</a></div><div><a href="https://aka.ms/JoinTeamsMeeting">Learn More</a> | <a href="MEETING_OPTIONS">Meeting ' +
+  'options</a></div></div>';
 
 const TEAMS_TEXT =
   '\r\n\r\n________________________________________________________________________________\r\n' +
@@ -85,12 +65,22 @@ function plainBody(item, exc) {
 
 function htmlBody(item, exc) {
   if (exc && exc.patch.bodyHtml !== undefined) return exc.patch.bodyHtml;
-  if (item.bodyHtml !== undefined && !(exc && exc.patch.bodyText !== undefined)) return item.bodyHtml;
-  const text = exc && exc.patch.bodyText !== undefined ? exc.patch.bodyText : item.bodyText;
+  const own = !(exc && exc.patch.bodyText !== undefined);
+  if (item.bodyHtml !== undefined && own) return item.bodyHtml;
+  if (own) {
+    // Built once per item (updateEvent clears it): bodies are the bulk of a page.
+    if (item.htmlCache === undefined) item.htmlCache = buildHtml(item, item.bodyText);
+    return item.htmlCache;
+  }
+  return buildHtml(item, exc.patch.bodyText);
+}
+
+function buildHtml(item, text) {
   const teams = item.joinUrl
     ? TEAMS_HTML.replace('JOIN_URL', escapeHtml(item.joinUrl)).replace(
         'MEETING_OPTIONS',
-        'https://teams.microsoft.com/meetingOptions/?organizerId=' + encodeURIComponent(item.organizer.address),
+        'https://teams.microsoft.com/meetingOptions/?organizerId=' +
+          encodeURIComponent(item.organizer.address),
       )
     : '';
   return (
@@ -137,7 +127,13 @@ function emailAddress(person) {
 
 function locationObject(loc) {
   if (!loc) {
-    return { displayName: '', locationType: 'default', uniqueIdType: 'unknown', address: {}, coordinates: {} };
+    return {
+      displayName: '',
+      locationType: 'default',
+      uniqueIdType: 'unknown',
+      address: {},
+      coordinates: {},
+    };
   }
   const out = {
     displayName: loc.displayName,
@@ -168,7 +164,10 @@ const EVENT_FIELDS = [
   ['@odata.etag', (inst) => `W/"${changeKeyOf(inst)}"`],
   ['id', (inst) => inst.id],
   ['createdDateTime', (inst) => tz.formatUtcStamp(inst.item.createdMs)],
-  ['lastModifiedDateTime', (inst) => tz.formatUtcStamp(inst.exc ? inst.exc.lastModifiedMs : inst.item.lastModifiedMs)],
+  [
+    'lastModifiedDateTime',
+    (inst) => tz.formatUtcStamp(inst.exc ? inst.exc.lastModifiedMs : inst.item.lastModifiedMs),
+  ],
   ['changeKey', (inst) => changeKeyOf(inst)],
   ['categories', (inst) => eff(inst, 'categories').slice()],
   ['transactionId', () => null],
@@ -182,7 +181,8 @@ const EVENT_FIELDS = [
   [
     'bodyPreview',
     (inst) => {
-      const text = inst.item.bodyHtml !== undefined ? htmlToText(inst.item.bodyHtml) : plainBody(inst.item, inst.exc);
+      const text =
+        inst.item.bodyHtml !== undefined ? htmlToText(inst.item.bodyHtml) : plainBody(inst.item, inst.exc);
       return text.slice(0, 255);
     },
   ],
@@ -207,19 +207,31 @@ const EVENT_FIELDS = [
   ['isDraft', () => false],
   ['hideAttendees', () => false],
   ['cancelledOccurrences', () => undefined, true],
-  ['originalStart', (inst) => (inst.day !== undefined ? `${tz.formatWall(inst.originalStartMs).slice(0, 19)}Z` : undefined)],
+  [
+    'originalStart',
+    (inst) => (inst.day !== undefined ? `${tz.formatWall(inst.originalStartMs).slice(0, 19)}Z` : undefined),
+  ],
   [
     'responseStatus',
     (inst) => ({
       response: inst.item.response,
-      time: inst.item.response === 'organizer' || inst.item.response === 'none' ? '0001-01-01T00:00:00Z' : tz.formatUtcStamp(inst.item.createdMs).slice(0, 19) + 'Z',
+      time:
+        inst.item.response === 'organizer' || inst.item.response === 'none'
+          ? '0001-01-01T00:00:00Z'
+          : tz.formatUtcStamp(inst.item.createdMs).slice(0, 19) + 'Z',
     }),
   ],
   [
     'body',
     (inst, ctx) =>
       ctx.textBody
-        ? { contentType: 'text', content: inst.item.bodyHtml !== undefined ? htmlToText(inst.item.bodyHtml) : plainBody(inst.item, inst.exc) }
+        ? {
+            contentType: 'text',
+            content:
+              inst.item.bodyHtml !== undefined
+                ? htmlToText(inst.item.bodyHtml)
+                : plainBody(inst.item, inst.exc),
+          }
         : { contentType: 'html', content: htmlBody(inst.item, inst.exc) },
   ],
   ['start', (inst, ctx) => dateTimeOf(inst, 'start', ctx)],
@@ -232,7 +244,10 @@ const EVENT_FIELDS = [
       return loc && loc.displayName ? [locationObject(loc)] : [];
     },
   ],
-  ['recurrence', (inst) => (inst.type === 'seriesMaster' ? JSON.parse(JSON.stringify(inst.item.recurrence)) : null)],
+  [
+    'recurrence',
+    (inst) => (inst.type === 'seriesMaster' ? JSON.parse(JSON.stringify(inst.item.recurrence)) : null),
+  ],
   [
     'attendees',
     (inst) =>
