@@ -5,14 +5,23 @@ import globals from 'globals';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', '.demo/', '.test-work/', 'test-artifacts/', 'tools/node24/node_modules/'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.demo/',
+      '.test-work/',
+      'test-artifacts/',
+      'tools/node24/node_modules/',
+    ],
   },
   js.configs.recommended,
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.recommended],
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // Node-RED's convention: `const node = this` in a node's constructor.
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node'] }],
     },
   },
   {

@@ -14,7 +14,9 @@ const NODES = ['o365-config', 'o365-auth', 'o365-events'];
 function compile() {
   fs.rmSync(dist, { recursive: true, force: true });
   const tsc = require.resolve('typescript/bin/tsc');
-  const run = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json'), '--outDir', dist], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json'), '--outDir', dist], {
+    stdio: 'inherit',
+  });
   if (run.status !== 0) {
     console.error('build: tsc failed');
     process.exit(run.status || 1);

@@ -149,7 +149,16 @@ function demoFlow(sim) {
       y: 160,
       wires: [['demo-auth']],
     },
-    { id: 'demo-auth', type: 'o365-auth', z: 'demo-tab', name: '', config: 'demo-config', x: 350, y: 160, wires: [['demo-debug-auth']] },
+    {
+      id: 'demo-auth',
+      type: 'o365-auth',
+      z: 'demo-tab',
+      name: '',
+      config: 'demo-config',
+      x: 350,
+      y: 160,
+      wires: [['demo-debug-auth']],
+    },
     {
       id: 'demo-debug-auth',
       type: 'debug',
@@ -191,9 +200,13 @@ async function main() {
   const sim = await startSimulator({});
   prepareUserDir();
   const redJs = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
-  const child = spawn(process.execPath, [redJs, '--userDir', demoDir, '--settings', path.join(demoDir, 'settings.js')], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [redJs, '--userDir', demoDir, '--settings', path.join(demoDir, 'settings.js')],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

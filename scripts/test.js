@@ -33,7 +33,13 @@ function run(title, command, args, env = {}) {
 function ensureNode24() {
   if (fs.existsSync(node24)) return;
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  run('install Node 24 into tools/node24', npm, ['ci', '--prefix', path.join(root, 'tools', 'node24'), '--no-audit', '--no-fund']);
+  run('install Node 24 into tools/node24', npm, [
+    'ci',
+    '--prefix',
+    path.join(root, 'tools', 'node24'),
+    '--no-audit',
+    '--no-fund',
+  ]);
 }
 
 function existing(globs) {
@@ -45,7 +51,10 @@ run('lint (eslint)', process.execPath, [bin('eslint', 'bin/eslint.js'), '.']);
 run('format (prettier --check)', process.execPath, [bin('prettier', 'bin/prettier.cjs'), '--check', '.']);
 
 const fast = existing(['test/unit/**/*.test.js', 'test/sim/**/*.test.js', 'test/runtime/**/*.test.js']);
-run('unit, simulator and runtime tests: Node-RED 4 on Node ' + process.versions.node, process.execPath, [mocha, ...fast]);
+run('unit, simulator and runtime tests: Node-RED 4 on Node ' + process.versions.node, process.execPath, [
+  mocha,
+  ...fast,
+]);
 
 if (!skip.has('nr5')) {
   ensureNode24();
@@ -62,6 +71,11 @@ if (!skip.has('e2e') && fs.existsSync(path.join(root, 'test', 'e2e'))) {
   ]);
 }
 if (!skip.has('browser') && fs.existsSync(path.join(root, 'test', 'browser'))) {
-  run('browser test (Chromium)', process.execPath, [mocha, '--timeout', '600000', 'test/browser/**/*.test.js']);
+  run('browser test (Chromium)', process.execPath, [
+    mocha,
+    '--timeout',
+    '600000',
+    'test/browser/**/*.test.js',
+  ]);
 }
 console.log('\nAll checks passed.');

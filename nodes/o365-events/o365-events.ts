@@ -97,7 +97,14 @@ export = function (RED: NodeAPI) {
     else node.status(statusNotConfigured());
 
     function baselineKey(request: EventsRequest): string {
-      return BaselineStore.key([node.id, request.user, request.calendarId, request.view, settings.start, settings.end]);
+      return BaselineStore.key([
+        node.id,
+        request.user,
+        request.calendarId,
+        request.view,
+        settings.start,
+        settings.end,
+      ]);
     }
 
     /** Fetches once and sends; errors go to done (input) or node.error with a msg (polling), both reach Catch. */

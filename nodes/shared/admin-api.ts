@@ -52,7 +52,12 @@ function nodeId(value: unknown): string {
 /** An error as JSON for the editor: message and code, nothing else of it. */
 function fail(res: Response, err: unknown): void {
   if (err instanceof O365Error) {
-    const status = err.code === 'BAD_REQUEST' || err.code === 'INVALID_CONFIG' ? 400 : err.code === 'NOT_FOUND' ? 404 : 409;
+    const status =
+      err.code === 'BAD_REQUEST' || err.code === 'INVALID_CONFIG'
+        ? 400
+        : err.code === 'NOT_FOUND'
+          ? 404
+          : 409;
     res.status(status).json({ error: err.code, message: err.message, field: err.cause.field });
     return;
   }
@@ -86,12 +91,16 @@ export function registerAdminApi(RED: NodeAPI): void {
   /** The manager for a sign-in started from the dialog, built from the settings the dialog holds now. */
   function dialogManager(body: Record<string, unknown>): TokenManager {
     const id = nodeId(body.id);
-    const settings = (body.settings && typeof body.settings === 'object' ? body.settings : {}) as Record<string, unknown>;
+    const settings = (body.settings && typeof body.settings === 'object' ? body.settings : {}) as Record<
+      string,
+      unknown
+    >;
     const stored = (RED.nodes.getCredentials(id) ?? {}) as Record<string, unknown>;
     const sent = body.clientSecret;
     // The editor only holds a saved secret as __PWRD__: take it from the stored credentials then.
     const secret = typeof sent === 'string' && sent && sent !== '__PWRD__' ? sent : stored.clientSecret;
-    const clientId = typeof settings.clientId === 'string' && settings.clientId ? settings.clientId : stored.clientId;
+    const clientId =
+      typeof settings.clientId === 'string' && settings.clientId ? settings.clientId : stored.clientId;
     const parsed = clientSettings(settings, clientId, secret);
     return managerFor({ id, key: id, mode: parsed.mode, client: parsed.client });
   }
@@ -174,7 +183,12 @@ export function registerAdminApi(RED: NodeAPI): void {
       }
       // Not running and no sign-in in this process: what the store says (a node signed in before its deploy).
       const stored = await store().load(id);
-      const state = stored.signedOut || !stored.tokens ? 'signed-out' : stored.unreadable ? 'sign-in-required' : 'signed-in';
+      const state =
+        stored.signedOut || !stored.tokens
+          ? 'signed-out'
+          : stored.unreadable
+            ? 'sign-in-required'
+            : 'signed-in';
       res.json(statusBody({ state, account: stored.tokens?.account }));
     } catch (err) {
       fail(res, err);

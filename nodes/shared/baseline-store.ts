@@ -19,7 +19,9 @@ export class BaselineStore {
 
   async load(key: string): Promise<Baseline | undefined> {
     try {
-      const data = JSON.parse(await fs.promises.readFile(path.join(this.dir, `${key}.json`), 'utf8')) as unknown;
+      const data = JSON.parse(
+        await fs.promises.readFile(path.join(this.dir, `${key}.json`), 'utf8'),
+      ) as unknown;
       if (!data || typeof data !== 'object' || Array.isArray(data)) return undefined;
       const entries = (data as { entries?: unknown }).entries;
       if (!entries || typeof entries !== 'object') return undefined;

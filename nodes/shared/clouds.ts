@@ -9,9 +9,15 @@ interface CloudHosts {
 }
 
 const CLOUDS: Record<Exclude<CloudName, 'custom'>, CloudHosts> = {
-  global: { authorityHost: 'https://login.microsoftonline.com', graphEndpoint: 'https://graph.microsoft.com' },
+  global: {
+    authorityHost: 'https://login.microsoftonline.com',
+    graphEndpoint: 'https://graph.microsoft.com',
+  },
   usgov: { authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://graph.microsoft.us' },
-  usgovdod: { authorityHost: 'https://login.microsoftonline.us', graphEndpoint: 'https://dod-graph.microsoft.us' },
+  usgovdod: {
+    authorityHost: 'https://login.microsoftonline.us',
+    graphEndpoint: 'https://dod-graph.microsoft.us',
+  },
   china: {
     authorityHost: 'https://login.partner.microsoftonline.cn',
     graphEndpoint: 'https://microsoftgraph.chinacloudapi.cn',
@@ -31,13 +37,23 @@ function baseUrl(value: string, field: string): string {
   try {
     url = new URL(value.trim());
   } catch {
-    throw new O365Error('INVALID_CONFIG', `${field} "${value}" is not a URL; enter a base URL such as https://login.microsoftonline.com`, { field });
+    throw new O365Error(
+      'INVALID_CONFIG',
+      `${field} "${value}" is not a URL; enter a base URL such as https://login.microsoftonline.com`,
+      { field },
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new O365Error('INVALID_CONFIG', `${field} must be an http(s) URL, not "${url.protocol}"`, { field });
+    throw new O365Error('INVALID_CONFIG', `${field} must be an http(s) URL, not "${url.protocol}"`, {
+      field,
+    });
   }
   if (url.search || url.hash || url.username || url.password) {
-    throw new O365Error('INVALID_CONFIG', `${field} must be a plain base URL without query, fragment or user info`, { field });
+    throw new O365Error(
+      'INVALID_CONFIG',
+      `${field} must be a plain base URL without query, fragment or user info`,
+      { field },
+    );
   }
   return url.toString().replace(/\/+$/, '');
 }

@@ -24,4 +24,3 @@ export interface O365ConfigNode extends Node {
   deregister(listener: StateListener): void;
   authStatus(): AuthStatus;
 }
-

@@ -62,14 +62,17 @@ export interface MessageInput {
 }
 
 function invalidInput(field: string, key: string, params: Record<string, string | number> = {}): O365Error {
-  return new O365Error('INVALID_INPUT', t(`errors.events.${key}`, { field, ...params }), { code: 'INVALID_INPUT', field });
+  return new O365Error('INVALID_INPUT', t(`errors.events.${key}`, { field, ...params }), {
+    code: 'INVALID_INPUT',
+    field,
+  });
 }
 
 function mailboxValue(value: unknown, field: 'user' | 'calendarId'): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw invalidInput(field, 'notText', { type: typeof value });
   const trimmed = value.trim();
-  if (trimmed.length > 512 || /[\u0000-\u001f\u007f]/.test(trimmed)) throw invalidInput(field, 'badText');
+  if (trimmed.length > 512 || /\p{Cc}/u.test(trimmed)) throw invalidInput(field, 'badText');
   return trimmed;
 }
 
@@ -87,15 +90,26 @@ export function selectFields(select: string, view: View, changesOnly: boolean): 
 }
 
 /** The node's settings with what a message may override (mailbox only when allowed). */
-export function resolveRequest(settings: EventsSettings, msg: MessageInput, mode: 'delegated' | 'application'): EventsRequest {
-  const user = (settings.allowMsgMailbox ? mailboxValue(msg.user, 'user') : undefined) ?? settings.user.trim();
+export function resolveRequest(
+  settings: EventsSettings,
+  msg: MessageInput,
+  mode: 'delegated' | 'application',
+): EventsRequest {
+  const user =
+    (settings.allowMsgMailbox ? mailboxValue(msg.user, 'user') : undefined) ?? settings.user.trim();
   const calendarId =
-    (settings.allowMsgMailbox ? mailboxValue(msg.calendarId, 'calendarId') : undefined) ?? settings.calendarId.trim();
+    (settings.allowMsgMailbox ? mailboxValue(msg.calendarId, 'calendarId') : undefined) ??
+    settings.calendarId.trim();
   if (mode === 'application' && !user) throw invalidInput('user', 'userRequired');
   const zone = resolveZone(settings.timezone);
   const window =
     settings.view === 'calendarView'
-      ? resolveWindow({ start: settings.start, end: settings.end }, { start: msg.start, end: msg.end }, zone.iana, now())
+      ? resolveWindow(
+          { start: settings.start, end: settings.end },
+          { start: msg.start, end: msg.end },
+          zone.iana,
+          now(),
+        )
       : undefined;
   return {
     user,
@@ -188,15 +202,19 @@ function explainAccess(err: unknown, request: EventsRequest, mode: 'delegated' |
 export async function fetchEvents(
   graph: GraphClient,
   request: EventsRequest,
-  context: { configKey: string; mode: 'delegated' | 'application'; signal?: AbortSignal; onWait?: (s: number, why: string) => void },
+  context: {
+    configKey: string;
+    mode: 'delegated' | 'application';
+    signal?: AbortSignal;
+    onWait?: (s: number, why: string) => void;
+  },
 ): Promise<EventsResult> {
   const url = graphUrl(graph, request);
   const headers = { Prefer: `outlook.timezone="${request.zone.windows}"` };
-  let events: GraphEvent[] = [];
-  let requests = 0;
+  const accept = request.window ? (e: GraphEvent) => inWindow(e, request.window!, request.zone) : undefined;
+  let result: { items: GraphEvent[]; requests: number };
   try {
-    const accept = request.window ? (e: GraphEvent) => inWindow(e, request.window!, request.zone) : undefined;
-    const result = await graph.getAll(url, {
+    result = await graph.getAll(url, {
       mailbox: mailboxKey(request.user, context.configKey),
       headers,
       signal: context.signal,
@@ -204,11 +222,11 @@ export async function fetchEvents(
       maxItems: request.maxEvents || undefined,
       accept,
     });
-    events = result.items as GraphEvent[];
-    requests = result.requests;
   } catch (err) {
     throw explainAccess(err, request, context.mode);
   }
+  let events = result.items;
+  const requests = result.requests;
   if (request.maxEvents && events.length > request.maxEvents) events = events.slice(0, request.maxEvents);
   return { events, requests, window: request.window };
 }
@@ -218,7 +236,10 @@ function idOf(event: GraphEvent): string | undefined {
 }
 
 /** The difference between a baseline and the current set (by id and changeKey). */
-export function diffEvents(baseline: Baseline | undefined, events: GraphEvent[]): { changes: Changes; next: Baseline } {
+export function diffEvents(
+  baseline: Baseline | undefined,
+  events: GraphEvent[],
+): { changes: Changes; next: Baseline } {
   const next: Baseline = {};
   const changes: Changes = { added: [], updated: [], removed: [] };
   for (const event of events) {

@@ -207,10 +207,14 @@ export class GraphClient {
       if (answer.status >= 200 && answer.status < 300) {
         const body = parseJson(answer, url);
         if (!body || typeof body !== 'object' || Array.isArray(body)) {
-          throw new O365Error('BAD_RESPONSE', t('errors.badJson', { host: new URL(url).host, status: answer.status }), {
-            status: answer.status,
-            code: 'BAD_RESPONSE',
-          });
+          throw new O365Error(
+            'BAD_RESPONSE',
+            t('errors.badJson', { host: new URL(url).host, status: answer.status }),
+            {
+              status: answer.status,
+              code: 'BAD_RESPONSE',
+            },
+          );
         }
         return { body: body as Record<string, unknown>, headers: answer.headers };
       }
@@ -246,7 +250,8 @@ export class GraphClient {
     let firstHeaders: Record<string, string> = {};
     const seen = new Set<string>();
     while (next) {
-      if (seen.has(next)) throw new O365Error('BAD_RESPONSE', t('errors.pagingLoop'), { code: 'BAD_RESPONSE' });
+      if (seen.has(next))
+        throw new O365Error('BAD_RESPONSE', t('errors.pagingLoop'), { code: 'BAD_RESPONSE' });
       seen.add(next);
       const page = await this.get(next, options);
       if (requests === 0) firstHeaders = page.headers;
@@ -257,7 +262,8 @@ export class GraphClient {
       }
       for (const item of value) {
         if (!item || typeof item !== 'object') continue;
-        if (!options.accept || options.accept(item as Record<string, unknown>)) items.push(item as Record<string, unknown>);
+        if (!options.accept || options.accept(item as Record<string, unknown>))
+          items.push(item as Record<string, unknown>);
       }
       if (options.maxItems && items.length >= options.maxItems) break;
       const link = page.body['@odata.nextLink'];
@@ -273,7 +279,10 @@ export class GraphClient {
  */
 export function pathSegment(value: string, field: string): string {
   if (/^\.+$/.test(value)) {
-    throw new O365Error('INVALID_INPUT', t('errors.dotSegment', { field, value }), { code: 'INVALID_INPUT', field });
+    throw new O365Error('INVALID_INPUT', t('errors.dotSegment', { field, value }), {
+      code: 'INVALID_INPUT',
+      field,
+    });
   }
   return encodeURIComponent(value);
 }

@@ -44,7 +44,8 @@ export function normalizeScopes(scopes: string, withOfflineAccess = true): strin
     .split(/[\s+]+/)
     .map((s) => s.trim())
     .filter(Boolean);
-  if (withOfflineAccess && !list.some((s) => s.toLowerCase() === 'offline_access')) list.unshift('offline_access');
+  if (withOfflineAccess && !list.some((s) => s.toLowerCase() === 'offline_access'))
+    list.unshift('offline_access');
   return [...new Set(list)].join(' ');
 }
 
@@ -141,7 +142,10 @@ function tokenSetFrom(answer: TokenAnswer, clientKind: ClientKind, previous?: To
   const refreshIn = toSeconds(answer.refresh_in);
   return {
     accessToken: answer.access_token,
-    refreshToken: typeof answer.refresh_token === 'string' && answer.refresh_token ? answer.refresh_token : previous?.refreshToken,
+    refreshToken:
+      typeof answer.refresh_token === 'string' && answer.refresh_token
+        ? answer.refresh_token
+        : previous?.refreshToken,
     expiresAt: issuedAt + expiresIn * 1000,
     // Refresh at `refresh_in` when Microsoft says so, else min(5 minutes, half the lifetime) before expiry.
     refreshAt: issuedAt + (refreshIn ?? expiresIn - Math.min(300, expiresIn / 2)) * 1000,
@@ -153,7 +157,8 @@ function tokenSetFrom(answer: TokenAnswer, clientKind: ClientKind, previous?: To
 
 /** AADSTS codes we explain, in the order we look for them (54005 comes with 70002, so it goes first). */
 const EXPLAINED_CODES = [
-  54005, 70008, 700082, 50173, 7000215, 7000222, 7000218, 700016, 50194, 65001, 700025, 9001023, 501481, 70003,
+  54005, 70008, 700082, 50173, 7000215, 7000222, 7000218, 700016, 50194, 65001, 700025, 9001023, 501481,
+  70003,
 ] as const;
 
 export type TokenContext = 'code' | 'refresh' | 'device' | 'client' | 'devicecode';
@@ -166,12 +171,15 @@ function firstLine(text: unknown): string {
 /** A token endpoint error as an O365Error: `code` = the OAuth error, `cause.aadsts` = Microsoft's codes. */
 export function tokenError(status: number, body: TokenAnswer, context: TokenContext): O365Error {
   const error = typeof body.error === 'string' ? body.error : `http_${status}`;
-  const codes = Array.isArray(body.error_codes) ? body.error_codes.filter((c): c is number => typeof c === 'number') : [];
+  const codes = Array.isArray(body.error_codes)
+    ? body.error_codes.filter((c): c is number => typeof c === 'number')
+    : [];
   const known = EXPLAINED_CODES.find((code) => codes.includes(code));
   let message: string;
   if (known === 7000218 && context === 'device') message = t('errors.aadsts7000218device');
   else if (known !== undefined) message = t(`errors.aadsts${known}`);
-  else if (error === 'invalid_grant') message = t('errors.invalidGrant', { detail: firstLine(body.error_description) });
+  else if (error === 'invalid_grant')
+    message = t('errors.invalidGrant', { detail: firstLine(body.error_description) });
   else if (error === 'temporarily_unavailable' || status >= 500)
     message = t('errors.tokenEndpointUnavailable', { status });
   else message = t('errors.tokenEndpointOther', { error, detail: firstLine(body.error_description) });
@@ -189,7 +197,13 @@ async function postToken(
   form: Record<string, string | undefined>,
 ): Promise<{ answer: HttpAnswer; body: TokenAnswer }> {
   const url = endpoint(client, path);
-  const answer = await send({ method: 'POST', url, form, headers: { Accept: 'application/json' }, timeoutMs: TOKEN_TIMEOUT_MS });
+  const answer = await send({
+    method: 'POST',
+    url,
+    form,
+    headers: { Accept: 'application/json' },
+    timeoutMs: TOKEN_TIMEOUT_MS,
+  });
   let body: unknown;
   try {
     body = parseJson(answer, url);
@@ -243,7 +257,9 @@ export function redeemCode(
 
 export function refreshTokens(client: OAuthClient, previous: TokenSet): Promise<TokenSet> {
   if (!previous.refreshToken) {
-    return Promise.reject(new O365Error('invalid_grant', t('errors.noRefreshToken'), { code: 'invalid_grant' }));
+    return Promise.reject(
+      new O365Error('invalid_grant', t('errors.noRefreshToken'), { code: 'invalid_grant' }),
+    );
   }
   return requestTokens(
     client,
@@ -263,11 +279,15 @@ export function refreshTokens(client: OAuthClient, previous: TokenSet): Promise<
 export function clientCredentials(client: OAuthClient): Promise<TokenSet> {
   if (isMultiTenantAlias(client.tenant)) {
     return Promise.reject(
-      new O365Error('INVALID_CONFIG', t('errors.applicationTenant', { tenant: client.tenant }), { field: 'tenant' }),
+      new O365Error('INVALID_CONFIG', t('errors.applicationTenant', { tenant: client.tenant }), {
+        field: 'tenant',
+      }),
     );
   }
   if (!client.clientSecret) {
-    return Promise.reject(new O365Error('INVALID_CONFIG', t('errors.applicationSecret'), { field: 'clientSecret' }));
+    return Promise.reject(
+      new O365Error('INVALID_CONFIG', t('errors.applicationSecret'), { field: 'clientSecret' }),
+    );
   }
   return requestTokens(
     client,
@@ -290,7 +310,11 @@ export async function startDeviceCode(client: OAuthClient): Promise<DeviceCodeSt
   const raw = body as Record<string, unknown>;
   if (answer.status !== 200 || raw.error) throw tokenError(answer.status, body, 'devicecode');
   const expiresIn = toSeconds(raw.expires_in) ?? 900;
-  if (typeof raw.device_code !== 'string' || typeof raw.user_code !== 'string' || typeof raw.verification_uri !== 'string') {
+  if (
+    typeof raw.device_code !== 'string' ||
+    typeof raw.user_code !== 'string' ||
+    typeof raw.verification_uri !== 'string'
+  ) {
     throw new O365Error('BAD_RESPONSE', t('errors.tokenAnswerIncomplete'), { status: answer.status });
   }
   return {
@@ -314,10 +338,16 @@ export async function pollDeviceCode(client: OAuthClient, deviceCode: string): P
   if (body.error === 'authorization_pending') return { done: false, slowDown: false };
   if (body.error === 'slow_down') return { done: false, slowDown: true };
   if (body.error === 'authorization_declined') {
-    throw new O365Error('authorization_declined', t('errors.deviceDeclined'), { status: answer.status, code: 'authorization_declined' });
+    throw new O365Error('authorization_declined', t('errors.deviceDeclined'), {
+      status: answer.status,
+      code: 'authorization_declined',
+    });
   }
   if (body.error === 'expired_token' || body.error === 'bad_verification_code') {
-    throw new O365Error(String(body.error), t('errors.deviceExpired'), { status: answer.status, code: String(body.error) });
+    throw new O365Error(String(body.error), t('errors.deviceExpired'), {
+      status: answer.status,
+      code: String(body.error),
+    });
   }
   throw tokenError(answer.status, body, 'device');
 }

@@ -31,7 +31,10 @@ function text(value: unknown): string {
 }
 
 function invalid(field: string, key: string, params: Record<string, string> = {}): O365Error {
-  return new O365Error('INVALID_CONFIG', t(`errors.config.${key}`, params), { code: 'INVALID_CONFIG', field });
+  return new O365Error('INVALID_CONFIG', t(`errors.config.${key}`, params), {
+    code: 'INVALID_CONFIG',
+    field,
+  });
 }
 
 /** Checks the properties and credentials; throws INVALID_CONFIG naming the field that is wrong. */
@@ -43,12 +46,20 @@ export function clientSettings(props: ConfigProps, clientId: unknown, clientSecr
   if (!GUID.test(tenant) && !DOMAIN.test(tenant) && !isMultiTenantAlias(tenant)) {
     throw invalid('tenant', 'tenantForm', { value: tenant });
   }
-  if (mode === 'application' && isMultiTenantAlias(tenant)) throw invalid('tenant', 'applicationTenant', { value: tenant });
+  if (mode === 'application' && isMultiTenantAlias(tenant))
+    throw invalid('tenant', 'applicationTenant', { value: tenant });
   const id = text(clientId);
   if (!id) throw invalid('clientId', 'clientIdMissing');
   if (!GUID.test(id)) throw invalid('clientId', 'clientIdForm', { value: id });
-  const endpoints = resolveEndpoints(text(props.cloud) || 'global', text(props.authorityHost), text(props.graphEndpoint));
-  const secret = typeof clientSecret === 'string' && clientSecret && clientSecret !== '__PWRD__' ? clientSecret : undefined;
+  const endpoints = resolveEndpoints(
+    text(props.cloud) || 'global',
+    text(props.authorityHost),
+    text(props.graphEndpoint),
+  );
+  const secret =
+    typeof clientSecret === 'string' && clientSecret && clientSecret !== '__PWRD__'
+      ? clientSecret
+      : undefined;
   if (mode === 'application' && !secret) throw invalid('clientSecret', 'applicationSecret');
   return {
     mode,

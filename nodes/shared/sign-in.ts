@@ -100,7 +100,8 @@ function sweepPending(): void {
 
 /** Starts an authorization-code sign-in with PKCE; the URL goes to the person, the verifier stays here. */
 export function beginSignIn(manager: TokenManager, redirectUri: string): string {
-  if (!redirectUri) throw new O365Error('INVALID_CONFIG', t('errors.redirectUriMissing'), { field: 'redirectUri' });
+  if (!redirectUri)
+    throw new O365Error('INVALID_CONFIG', t('errors.redirectUriMissing'), { field: 'redirectUri' });
   if (manager.mode !== 'delegated') {
     throw new O365Error('INVALID_CONFIG', t('errors.applicationNoSignIn'), { field: 'mode' });
   }
@@ -132,7 +133,12 @@ interface ParsedInput {
 export function parseSignInInput(input: string): ParsedInput {
   const text = input.trim();
   const queryStart = text.indexOf('?');
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || queryStart >= 0 || text.includes('code=') || text.includes('error=')) {
+  if (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ||
+    queryStart >= 0 ||
+    text.includes('code=') ||
+    text.includes('error=')
+  ) {
     const query = queryStart >= 0 ? text.slice(queryStart + 1).split('#')[0] : text.split('#')[0];
     const params = new URLSearchParams(query);
     return {
@@ -162,19 +168,29 @@ export async function completeSignIn(input: ParsedInput, ownerId?: string): Prom
       throw new O365Error('UNKNOWN_STATE', t('errors.unknownState'), { code: 'UNKNOWN_STATE' });
     }
   } else {
-    const candidates = [...pending.values()].filter((p) => ownerId === undefined || p.manager.settings.id === ownerId);
+    const candidates = [...pending.values()].filter(
+      (p) => ownerId === undefined || p.manager.settings.id === ownerId,
+    );
     if (candidates.length !== 1) {
-      throw new O365Error('AMBIGUOUS_CODE', t(candidates.length ? 'errors.ambiguousCode' : 'errors.noPendingSignIn'), {
-        code: 'AMBIGUOUS_CODE',
-      });
+      throw new O365Error(
+        'AMBIGUOUS_CODE',
+        t(candidates.length ? 'errors.ambiguousCode' : 'errors.noPendingSignIn'),
+        {
+          code: 'AMBIGUOUS_CODE',
+        },
+      );
     }
     entry = candidates[0];
   }
   pending.delete(entry.state);
   if (input.error) {
-    throw new O365Error(input.error, t('errors.signInRefused', { error: input.error, detail: firstLine(input.errorDescription) }), {
-      code: input.error,
-    });
+    throw new O365Error(
+      input.error,
+      t('errors.signInRefused', { error: input.error, detail: firstLine(input.errorDescription) }),
+      {
+        code: input.error,
+      },
+    );
   }
   if (!input.code) throw new O365Error('NO_CODE', t('errors.noCode'), { code: 'NO_CODE' });
   const tokens = await redeemCode(entry.manager.settings.client, {
@@ -205,7 +221,10 @@ export interface DeviceCallbacks {
  * Starts a device-code sign-in and polls in the background until it succeeds, fails or expires
  * (interval from Microsoft, +5 s on slow_down, never past expiry).
  */
-export async function beginDeviceSignIn(manager: TokenManager, callbacks: DeviceCallbacks = {}): Promise<DeviceCodeStart> {
+export async function beginDeviceSignIn(
+  manager: TokenManager,
+  callbacks: DeviceCallbacks = {},
+): Promise<DeviceCodeStart> {
   if (manager.mode !== 'delegated') {
     throw new O365Error('INVALID_CONFIG', t('errors.applicationNoSignIn'), { field: 'mode' });
   }
@@ -223,7 +242,9 @@ export async function beginDeviceSignIn(manager: TokenManager, callbacks: Device
     if (now() >= started.expiresAt) {
       finish();
       manager.markPending(false);
-      callbacks.onFailed?.(new O365Error('expired_token', t('errors.deviceExpired'), { code: 'expired_token' }));
+      callbacks.onFailed?.(
+        new O365Error('expired_token', t('errors.deviceExpired'), { code: 'expired_token' }),
+      );
       return;
     }
     try {
@@ -243,7 +264,9 @@ export async function beginDeviceSignIn(manager: TokenManager, callbacks: Device
       if (!transient) {
         finish();
         manager.markPending(false);
-        callbacks.onFailed?.(err instanceof O365Error ? err : new O365Error('DEVICE_FAILED', t('errors.deviceFailed')));
+        callbacks.onFailed?.(
+          err instanceof O365Error ? err : new O365Error('DEVICE_FAILED', t('errors.deviceFailed')),
+        );
         return;
       }
     }

@@ -19,7 +19,8 @@ function short(text: string): string {
 /** Why a node cannot use its config node, or undefined when it can. */
 export function configProblem(config: ConfigLike | null | undefined): O365Error | undefined {
   if (!config) return new O365Error('NOT_CONFIGURED', t('errors.noConfig'), { code: 'NOT_CONFIGURED' });
-  if (!config.manager) return config.problem ?? new O365Error('INVALID_CONFIG', t('errors.signInRequired'), {});
+  if (!config.manager)
+    return config.problem ?? new O365Error('INVALID_CONFIG', t('errors.signInRequired'), {});
   return undefined;
 }
 
@@ -27,7 +28,11 @@ export function statusForAuth(status: AuthStatus): NodeStatus {
   switch (status.state) {
     case 'signed-in': {
       const who = status.account?.name ?? status.account?.username;
-      return { fill: 'green', shape: 'dot', text: short(who ? t('status.signedInAs', { account: who }) : t('status.signedIn')) };
+      return {
+        fill: 'green',
+        shape: 'dot',
+        text: short(who ? t('status.signedInAs', { account: who }) : t('status.signedIn')),
+      };
     }
     case 'pending':
       return { fill: 'yellow', shape: 'ring', text: t('status.waitingForDevice') };
@@ -39,7 +44,8 @@ export function statusForAuth(status: AuthStatus): NodeStatus {
 }
 
 export function statusForError(err: O365Error): NodeStatus {
-  if (err.code === 'SIGN_IN_REQUIRED') return { fill: 'red', shape: 'ring', text: t('status.signInRequired') };
+  if (err.code === 'SIGN_IN_REQUIRED')
+    return { fill: 'red', shape: 'ring', text: t('status.signInRequired') };
   return { fill: 'red', shape: 'ring', text: short(err.message) };
 }
 

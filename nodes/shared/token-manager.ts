@@ -60,7 +60,9 @@ export function fingerprintOf(client: OAuthClient, clientKind: ClientKind): Fing
 
 /** Same registration and scopes; the client kind records how the set was obtained, not a setting. */
 export function sameSettings(a: Fingerprint, b: Fingerprint): boolean {
-  return a.authority === b.authority && a.tenant === b.tenant && a.clientId === b.clientId && a.scopes === b.scopes;
+  return (
+    a.authority === b.authority && a.tenant === b.tenant && a.clientId === b.clientId && a.scopes === b.scopes
+  );
 }
 
 /** When to refresh: `refresh_in` if given, else min(5 minutes, half the lifetime) before expiry. */
@@ -94,7 +96,10 @@ export class TokenManager extends EventEmitter {
   /** Picks the token set to start with: a refresh token a person deployed, else the store's newest set. */
   async init(deployed: MirroredTokens = {}): Promise<void> {
     if (this.mode === 'application') {
-      this.setState(this.settings.client.clientSecret ? 'signed-in' : 'sign-in-required', this.applicationProblem());
+      this.setState(
+        this.settings.client.clientSecret ? 'signed-in' : 'sign-in-required',
+        this.applicationProblem(),
+      );
       return;
     }
     const { store } = this.deps;

@@ -24,7 +24,9 @@ function freshUserDir() {
 function onTab(nodes, tab = 'tab') {
   return [
     { id: tab, type: 'tab', label: tab },
-    ...nodes.map((n, i) => (n.type.startsWith('o365-config') ? n : { z: tab, x: 100 + 10 * i, y: 100, ...n })),
+    ...nodes.map((n, i) =>
+      n.type.startsWith('o365-config') ? n : { z: tab, x: 100 + 10 * i, y: 100, ...n },
+    ),
   ];
 }
 

@@ -6,3 +6,11 @@ const runtimePackage = process.env.O365_NODE_RED || 'node-red';
 helper.init(require.resolve(runtimePackage));
 
 module.exports = { helper, runtimePackage };
+
+/** A core node module of the runtime under test, e.g. coreNode('sequence/17-split.js') for split/join. */
+function coreNode(file) {
+  const base = require('path').dirname(require.resolve(runtimePackage));
+  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [base] }));
+}
+
+module.exports.coreNode = coreNode;
