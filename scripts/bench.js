@@ -1,0 +1,334 @@
+#!/usr/bin/env node
+// `npm run bench`: 10,000 events through o365-events in the real Node-RED runtime (node-red-node-test-helper, the
+// compiled dist/) and, in the same run, the same pages through a bare HTTP loop (the floor: what any client must
+// do). Prints requests, median and min wall time of each, their ratio and peak memory. Never gates anything on
+// time: the exit code is 0 whether or not the ratio meets the target.
+//
+//   node scripts/bench.js [--rounds N] [--profile]
+//
+// --rounds N   measured rounds of each (default 9, after one warm-up of each)
+// --profile    afterwards, profiles a few more rounds of each with the inspector and prints where the time goes
+// O365_NODE_RED=node-red-5 (with Node 24) benches on Node-RED 5; O365_DIST a build made elsewhere.
+'use strict';
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+const v8 = require('v8');
+const vm = require('vm');
+const { performance } = require('perf_hooks');
+const { spawnSync } = require('child_process');
+
+const EVENTS = 10_000;
+const TARGET_RATIO = 1.25;
+const TARGET_REQUESTS = 10;
+const DAY = 86_400_000;
+/** A fixed Monday, so every run asks for exactly the same window and pages. */
+const WINDOW_START = Date.UTC(2026, 0, 5);
+const WINDOW_END = WINDOW_START + 7 * DAY;
+const BULK_UPN = 'bench10k@contoso.onmicrosoft.com';
+const FETCH_TIMEOUT_MS = 30_000;
+const WATCHDOG_MS = 115_000;
+const SAMPLE_EVERY_MS = 20;
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} needs a whole number, 1 or more`);
+  return value;
+}
+const ROUNDS = option('rounds', 9);
+const PROFILE = process.argv.includes('--profile');
+
+// ---- set-up ------------------------------------------------------------------------------------------------------
+
+const { distPath } = require('../test/lib/dist');
+if (!fs.existsSync(distPath('nodes/o365-events/o365-events.js'))) {
+  console.log('bench: dist/ is missing, building it first');
+  const build = spawnSync(process.execPath, [path.join(__dirname, 'build.js')], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status || 1);
+}
+const { startSimulator } = require('../test/sim/simulator');
+const { helper, runtimePackage } = require('../test/lib/runtime');
+const { NODES, freshUserDir, onTab, configFor, signedInCredentials } = require('../test/lib/nodes');
+
+/** A full collection before each round, so no round pays for the garbage of the one before. */
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+
+function runtimeVersion() {
+  try {
+    return require(`${runtimePackage}/package.json`).version;
+  } catch {
+    return '?';
+  }
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---- the node ----------------------------------------------------------------------------------------------------
+
+async function loadNode(sim) {
+  const { node: config } = configFor(sim);
+  const creds = signedInCredentials(sim);
+  const flow = onTab([
+    config,
+    { id: 'events', type: 'o365-events', config: config.id, user: BULK_UPN, timezone: 'UTC', wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ]);
+  helper.settings({ userDir: freshUserDir(), o365Calendar: { requestTimeout: FETCH_TIMEOUT_MS } });
+  await helper.load(NODES, flow, { cfg: creds.cfg });
+  await helper.getNode('cfg').ready;
+  const events = helper.getNode('events');
+  const out = helper.getNode('out');
+  const window = { start: new Date(WINDOW_START).toISOString(), end: new Date(WINDOW_END).toISOString() };
+
+  /** One fetch: from receive() to the output message; resolves with the events. */
+  return async function fetchThroughNode() {
+    let onMessage;
+    let onError;
+    const got = new Promise((resolve, reject) => {
+      onMessage = (msg) => resolve(msg.payload);
+      // done(err) reaches node.error, which the test helper re-emits as `call:error`.
+      onError = (call) => reject(new Error(`the node failed: ${call.args[0]}`));
+      out.once('input', onMessage);
+      events.once('call:error', onError);
+    });
+    events.receive({ ...window });
+    try {
+      return await withTimeout(got, FETCH_TIMEOUT_MS, 'o365-events');
+    } finally {
+      out.off('input', onMessage);
+      events.off('call:error', onError);
+    }
+  };
+}
+
+// ---- the floor ---------------------------------------------------------------------------------------------------
+
+/** Headers as the node sent them, less those that belong to one connection. */
+function replayableHeaders(headers) {
+  const out = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!['host', 'connection', 'content-length'].includes(name)) out[name] = value;
+  }
+  return out;
+}
+
+/** One GET's body as text; a kept-alive socket the server closed meanwhile is retried once, as Node advises. */
+function getText(url, headers, agent, retried = false) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`floor: HTTP ${res.statusCode} for ${url}`));
+        else resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(FETCH_TIMEOUT_MS, () => req.destroy(new Error(`floor: no answer for ${url}`)));
+    req.on('error', (err) => {
+      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) {
+        resolve(getText(url, headers, agent, true));
+      } else reject(err);
+    });
+  });
+}
+
+/** The minimum: the node's own first URL and headers, JSON.parse of each page, @odata.nextLink to the end. */
+function floorFetcher(firstUrl, headers, agent) {
+  return async function fetchBare() {
+    const events = [];
+    let next = firstUrl;
+    while (next) {
+      const page = JSON.parse(await getText(next, headers, agent));
+      for (const event of page.value) events.push(event);
+      next = page['@odata.nextLink'];
+    }
+    return events;
+  };
+}
+
+// ---- measuring ---------------------------------------------------------------------------------------------------
+
+/** Peak RSS and heap used, sampled every 20 ms (and at both ends) while `fn` runs. */
+async function sampled(fn) {
+  const peak = { rss: 0, heapUsed: 0 };
+  const sample = () => {
+    const m = process.memoryUsage();
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+  };
+  sample();
+  const timer = setInterval(sample, SAMPLE_EVERY_MS);
+  try {
+    const value = await fn();
+    sample();
+    return { value, peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function graphRequests(sim) {
+  return sim.requests.filter((r) => r.kind === 'graph');
+}
+
+/** Time the simulator spends answering (its share is in both columns: the same pages are served to both). */
+function serverClock(sim) {
+  const clock = { ms: 0 };
+  sim.server.prependListener('request', (req, res) => {
+    const t0 = performance.now();
+    res.once('finish', () => {
+      clock.ms += performance.now() - t0;
+    });
+  });
+  return clock;
+}
+
+async function round(kind, fetch, sim, clock, results) {
+  gc();
+  sim.clearLog();
+  const serverBefore = clock.ms;
+  const t0 = performance.now();
+  const { value: events, peak } = await sampled(fetch);
+  const ms = performance.now() - t0;
+  if (events.length !== EVENTS) throw new Error(`${kind}: ${events.length} events instead of ${EVENTS}`);
+  const failed = graphRequests(sim).find((r) => r.status !== 200);
+  if (failed) throw new Error(`${kind}: Graph answered ${failed.status} to ${failed.rawPath}`);
+  if (!results) return;
+  const r = results[kind];
+  r.ms.push(ms);
+  r.serverMs.push(clock.ms - serverBefore);
+  r.requests.add(graphRequests(sim).length);
+  r.events.add(events.length);
+  r.rss = Math.max(r.rss, peak.rss);
+  r.heapUsed = Math.max(r.heapUsed, peak.heapUsed);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// ---- report ------------------------------------------------------------------------------------------------------
+
+const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
+  return rows
+    .map((row) =>
+      row.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  '),
+    )
+    .join('\n');
+}
+
+function report(results, baseline) {
+  const node = results.node;
+  const floor = results.floor;
+  const ratio = median(node.ms) / median(floor.ms);
+  const line = (name, r) => [
+    name,
+    [...r.requests].join('/'),
+    median(r.ms).toFixed(1),
+    Math.min(...r.ms).toFixed(1),
+    median(r.serverMs).toFixed(1),
+    [...r.events].join('/'),
+    mb(r.rss),
+    mb(r.heapUsed),
+  ];
+  console.log(
+    table([
+      ['', 'requests', 'median ms', 'min ms', 'sim ms', 'events', 'peak RSS MB', 'peak heap MB'],
+      line('o365-events (runtime)', node),
+      line('floor (bare http loop)', floor),
+    ]),
+  );
+  console.log(
+    `\nbefore the rounds: RSS ${mb(baseline.rss)} MB, heap used ${mb(baseline.heapUsed)} MB ` +
+      `(simulator, runtime and 10,000 stored events included in every figure above)`,
+  );
+  console.log(`"sim ms": median time the in-process simulator spent answering, part of both wall times`);
+  console.log(`\nratio node/floor (median): ${ratio.toFixed(2)}`);
+  console.log(`target ratio ≤ ${TARGET_RATIO}: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'}`);
+  const requestsOk = [node, floor].every((r) => r.requests.size === 1 && r.requests.has(TARGET_REQUESTS));
+  console.log(`target requests = ${TARGET_REQUESTS}: ${requestsOk ? 'met' : 'NOT met'}`);
+}
+
+// ---- main --------------------------------------------------------------------------------------------------------
+
+async function main() {
+  console.log(
+    `bench: ${EVENTS} events in a 7-day window, ${ROUNDS} measured rounds each (after 1 warm-up), ` +
+      `Node ${process.version}, Node-RED ${runtimeVersion()} (${runtimePackage})`,
+  );
+  const sim = await startSimulator({ seed: 42, anchor: WINDOW_START, eventCount: 100 });
+  const agent = new http.Agent({ keepAlive: true });
+  const stop = async () => {
+    await helper.unload().catch(() => undefined);
+    agent.destroy();
+    await sim.close();
+  };
+  const watchdog = setTimeout(() => {
+    console.error(`bench: gave up after ${WATCHDOG_MS / 1000} s`);
+    stop().finally(() => process.exit(1));
+  }, WATCHDOG_MS);
+  watchdog.unref();
+  try {
+    sim.createBulkMailbox(BULK_UPN, EVENTS, { start: WINDOW_START, end: WINDOW_END });
+    const clock = serverClock(sim);
+    const fetchThroughNode = await loadNode(sim);
+
+    // Warm-up: the node's first fetch also gives the floor its URL and headers.
+    await round('node', fetchThroughNode, sim, clock);
+    const first = graphRequests(sim)[0];
+    const firstUrl = `${sim.url}${first.rawPath}?${first.rawQuery}`;
+    const fetchBare = floorFetcher(firstUrl, replayableHeaders(first.headers), agent);
+    await round('floor', fetchBare, sim, clock);
+    console.log(`first request: GET ${first.rawPath}?${first.rawQuery}`);
+    console.log(`  Prefer: ${first.headers.prefer}\n`);
+
+    gc();
+    const baseline = process.memoryUsage();
+    const results = {};
+    for (const kind of ['node', 'floor']) {
+      results[kind] = { ms: [], serverMs: [], requests: new Set(), events: new Set(), rss: 0, heapUsed: 0 };
+    }
+    const fetchers = { node: fetchThroughNode, floor: fetchBare };
+    for (let i = 0; i < ROUNDS; i++) {
+      // Alternate which goes first, so drift and warmth hit both alike.
+      const order = i % 2 ? ['floor', 'node'] : ['node', 'floor'];
+      for (const kind of order) await round(kind, fetchers[kind], sim, clock, results);
+    }
+    report(results, baseline);
+
+    if (PROFILE) {
+      const { profileRounds } = require('./bench/profile');
+      await profileRounds({
+        rounds: Math.min(ROUNDS, 5),
+        node: () => round('node', fetchThroughNode, sim, clock),
+        floor: () => round('floor', fetchBare, sim, clock),
+      });
+    }
+  } finally {
+    clearTimeout(watchdog);
+    await stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench: ${err.stack || err}`);
+    process.exit(1);
+  },
+);
