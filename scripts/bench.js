@@ -4,10 +4,11 @@
 // do). Prints requests, median and min wall time of each, their ratio and peak memory. Never gates anything on
 // time: the exit code is 0 whether or not the ratio meets the target.
 //
-//   node scripts/bench.js [--rounds N] [--profile]
+//   node scripts/bench.js [--rounds N] [--timezone NAME] [--profile]
 //
-// --rounds N   measured rounds of each (default 9, after one warm-up of each)
-// --profile    afterwards, profiles a few more rounds of each with the inspector and prints where the time goes
+// --rounds N       measured rounds of each (default 9, after one warm-up of each)
+// --timezone NAME  the node's `timezone` (default UTC); a zone with DST shows the cost of local time math
+// --profile        afterwards, profiles a few more rounds of each with the inspector and prints where time goes
 // O365_NODE_RED=node-red-5 (with Node 24) benches on Node-RED 5; O365_DIST a build made elsewhere.
 'use strict';
 const fs = require('fs');
@@ -33,11 +34,13 @@ const SAMPLE_EVERY_MS = 20;
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} needs a whole number, 1 or more`);
+  const value = process.argv[i + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value`);
   return value;
 }
-const ROUNDS = option('rounds', 9);
+const ROUNDS = Number(option('rounds', '9'));
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds needs a whole number, 1 or more');
+const TIMEZONE = option('timezone', 'UTC');
 const PROFILE = process.argv.includes('--profile');
 
 // ---- set-up ------------------------------------------------------------------------------------------------------
@@ -79,7 +82,14 @@ async function loadNode(sim) {
   const creds = signedInCredentials(sim);
   const flow = onTab([
     config,
-    { id: 'events', type: 'o365-events', config: config.id, user: BULK_UPN, timezone: 'UTC', wires: [['out']] },
+    {
+      id: 'events',
+      type: 'o365-events',
+      config: config.id,
+      user: BULK_UPN,
+      timezone: TIMEZONE,
+      wires: [['out']],
+    },
     { id: 'out', type: 'helper' },
   ]);
   helper.settings({ userDir: freshUserDir(), o365Calendar: { requestTimeout: FETCH_TIMEOUT_MS } });
@@ -227,7 +237,9 @@ function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
   return rows
     .map((row) =>
-      row.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  '),
+      row
+        .map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c])))
+        .join('  '),
     )
     .join('\n');
 }
@@ -268,7 +280,8 @@ function report(results, baseline) {
 
 async function main() {
   console.log(
-    `bench: ${EVENTS} events in a 7-day window, ${ROUNDS} measured rounds each (after 1 warm-up), ` +
+    `bench: ${EVENTS} events in a 7-day window, timezone ${TIMEZONE}, ` +
+      `${ROUNDS} measured rounds each (after 1 warm-up), ` +
       `Node ${process.version}, Node-RED ${runtimeVersion()} (${runtimePackage})`,
   );
   const sim = await startSimulator({ seed: 42, anchor: WINDOW_START, eventCount: 100 });

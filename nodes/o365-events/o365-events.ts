@@ -206,6 +206,8 @@ export = function (RED: NodeAPI) {
 
     function poll(): void {
       if (closed || busy) return;
+      // An unconfigured config node is shown on the status; repeating it as an error every tick is noise.
+      if (configProblem(config)?.code === 'INVALID_CONFIG') return;
       busy = true;
       const msg = { _msgid: RED.util.generateId(), topic: 'poll' } as unknown as Msg;
       queue = queue.then(async () => {

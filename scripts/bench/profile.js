@@ -38,7 +38,8 @@ function area(frame) {
   if (file.startsWith('test/sim/')) return 'simulator (same for both)';
   if (file.includes('/dist/') || file.startsWith('dist/')) return 'this package (dist/)';
   if (file.includes('node_modules/axios/')) return 'axios';
-  if (file.includes('node_modules/node-red') || file.includes('node_modules/@node-red/')) return 'Node-RED runtime';
+  if (file.includes('node_modules/node-red') || file.includes('node_modules/@node-red/'))
+    return 'Node-RED runtime';
   if (file.includes('node_modules/')) return `other packages`;
   if (file.startsWith('node:')) return 'Node core (http, streams, …)';
   if (file.startsWith('scripts/')) return 'bench loop';
@@ -98,10 +99,16 @@ async function profileRounds({ rounds, node, floor }) {
       node: summarize(await profile(session, rounds, node)),
       floor: summarize(await profile(session, rounds, floor)),
     };
-    console.log(`\nCPU profile: ${rounds} more rounds of each, ${SAMPLING_INTERVAL_US} µs sampling, ms per fetch`);
+    console.log(
+      `\nCPU profile: ${rounds} more rounds of each, ${SAMPLING_INTERVAL_US} µs sampling, ms per fetch`,
+    );
     const names = new Set([...profiles.node.areas.keys(), ...profiles.floor.areas.keys()]);
     const rows = [...names]
-      .map((name) => [name, (profiles.node.areas.get(name) || 0) / rounds, (profiles.floor.areas.get(name) || 0) / rounds])
+      .map((name) => [
+        name,
+        (profiles.node.areas.get(name) || 0) / rounds,
+        (profiles.floor.areas.get(name) || 0) / rounds,
+      ])
       .sort((a, b) => b[1] - a[1]);
     console.log(`  ${'area'.padEnd(34)} ${'node'.padStart(8)} ${'floor'.padStart(8)}`);
     for (const [name, a, b] of rows) {
