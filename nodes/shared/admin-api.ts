@@ -105,10 +105,11 @@ export function registerAdminApi(RED: NodeAPI): void {
     return managerFor({ id, key: id, mode: parsed.mode, client: parsed.client });
   }
 
-  app.post('/o365/auth/start', write, jsonOnly, (req: Request, res: Response) => {
+  app.post('/o365/auth/start', write, jsonOnly, async (req: Request, res: Response) => {
     try {
       const body = req.body as Record<string, unknown>;
       const manager = dialogManager(body);
+      await manager.ready();
       const settings = body.settings as Record<string, unknown>;
       const redirectUri = typeof settings.redirectUri === 'string' ? settings.redirectUri.trim() : '';
       res.json({ url: beginSignIn(manager, redirectUri) });
@@ -178,6 +179,7 @@ export function registerAdminApi(RED: NodeAPI): void {
       const id = nodeId(req.params.id);
       const manager = knownManager(id);
       if (manager) {
+        await manager.ready();
         res.json(statusBody(manager.status()));
         return;
       }
@@ -199,6 +201,7 @@ export function registerAdminApi(RED: NodeAPI): void {
     try {
       const id = nodeId((req.body as Record<string, unknown>).id);
       const manager = knownManager(id);
+      await manager?.ready();
       if (manager) await manager.signOut();
       else await store().signOut(id);
       res.json(statusBody(manager ? manager.status() : { state: 'signed-out' }));

@@ -14,6 +14,7 @@ import {
 import { now } from './test-hooks';
 import type { TokenStore } from './token-store';
 import { AuthStatus, ManagerSettings, sameSettings, TokenManager } from './token-manager';
+import type { TokenSet } from './types';
 
 const PENDING_LIFETIME_MS = 10 * 60_000;
 const MAX_PENDING = 100;
@@ -87,10 +88,16 @@ export function knownManager(id: string): TokenManager | undefined {
   return deployed.get(id) ?? drafts.get(id);
 }
 
-/** After a draft's sign-in, a deployed node with other settings must not keep using (or overwrite) the store. */
-function afterSignIn(manager: TokenManager): void {
+/**
+ * After a draft's sign-in the deployed node of that id either takes the new tokens (same registration, e.g. only
+ * the secret was retyped in the dialog) or, with other settings, stops using (and overwriting) the store.
+ */
+function afterSignIn(manager: TokenManager, tokens: TokenSet): void {
   const running = deployed.get(manager.settings.id);
-  if (running && running !== manager) running.supersede();
+  if (!running || running === manager) return;
+  if (sameSettings(running.fingerprint(tokens.clientKind), manager.fingerprint(tokens.clientKind)))
+    running.adopt(tokens);
+  else running.supersede();
 }
 
 function sweepPending(): void {
@@ -183,6 +190,7 @@ export async function completeSignIn(input: ParsedInput, ownerId?: string): Prom
     entry = candidates[0];
   }
   pending.delete(entry.state);
+  await entry.manager.ready();
   if (input.error) {
     throw new O365Error(
       input.error,
@@ -199,7 +207,7 @@ export async function completeSignIn(input: ParsedInput, ownerId?: string): Prom
     codeVerifier: entry.verifier,
   });
   await entry.manager.acceptTokens(tokens);
-  afterSignIn(entry.manager);
+  afterSignIn(entry.manager, tokens);
   return entry.manager.status();
 }
 
@@ -229,6 +237,7 @@ export async function beginDeviceSignIn(
     throw new O365Error('INVALID_CONFIG', t('errors.applicationNoSignIn'), { field: 'mode' });
   }
   cancelDevice(manager);
+  await manager.ready();
   const started = await startDeviceCode(manager.settings.client);
   const poll: { cancelled: boolean; timer?: NodeJS.Timeout } = { cancelled: false };
   devicePolls.set(manager, poll);
@@ -253,7 +262,7 @@ export async function beginDeviceSignIn(
       if (answer.done) {
         finish();
         await manager.acceptTokens(answer.tokens);
-        afterSignIn(manager);
+        afterSignIn(manager, answer.tokens);
         callbacks.onSignedIn?.(manager.status());
         return;
       }

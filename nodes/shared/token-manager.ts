@@ -93,8 +93,20 @@ export class TokenManager extends EventEmitter {
     return this.settings.mode;
   }
 
+  private initialized: Promise<void> = Promise.resolve();
+
   /** Picks the token set to start with: a refresh token a person deployed, else the store's newest set. */
-  async init(deployed: MirroredTokens = {}): Promise<void> {
+  init(deployed: MirroredTokens = {}): Promise<void> {
+    this.initialized = this.pickTokens(deployed);
+    return this.initialized;
+  }
+
+  /** Resolves once init has settled (sign-ins and status wait for it, so init cannot overwrite them). */
+  ready(): Promise<void> {
+    return this.initialized.catch(() => undefined);
+  }
+
+  private async pickTokens(deployed: MirroredTokens): Promise<void> {
     if (this.mode === 'application') {
       this.setState(
         this.settings.client.clientSecret ? 'signed-in' : 'sign-in-required',
@@ -244,6 +256,13 @@ export class TokenManager extends EventEmitter {
   /** Tokens from a new sign-in (code or device code) for exactly these settings. */
   async acceptTokens(tokens: TokenSet): Promise<void> {
     await this.deps.store.save(this.key, tokens, this.fingerprint(tokens.clientKind));
+    this.tokens = tokens;
+    this.mirror(tokens);
+    this.setState('signed-in');
+  }
+
+  /** Tokens another manager of the same key and settings just stored (a sign-in from the dialog). */
+  adopt(tokens: TokenSet): void {
     this.tokens = tokens;
     this.mirror(tokens);
     this.setState('signed-in');

@@ -1,0 +1,236 @@
+// The hardening suite's figures: every section records what it measured here, and at the end of the run one table
+// is printed and written to test-artifacts/hardening-summary.json and .md (for the README).
+// `node test/hardening/summary.js` prints the table of the last run again from the JSON.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..', '..');
+const artifacts = path.join(root, 'test-artifacts');
+const jsonFile = path.join(artifacts, 'hardening-summary.json');
+const mdFile = path.join(artifacts, 'hardening-summary.md');
+
+/** What the sections fill in; a section that did not run stays null and is left out of the table. */
+const data = {
+  startedAt: new Date().toISOString(),
+  finishedAt: null,
+  seconds: null,
+  options: {},
+  runtimes: {},
+  faults: null,
+  crash: null,
+  soak: null,
+  abuse: null,
+  secrets: null,
+};
+
+function faults() {
+  if (!data.faults) {
+    data.faults = { scenarios: 0, injected: 0, survived: 0, reported: 0, failed: 0, cases: [] };
+  }
+  return data.faults;
+}
+
+/** One fault scenario: outcome 'survived' | 'reported' | 'failed'. */
+function recordFault({ runtime, name, injected, outcome, code, ms }) {
+  const f = faults();
+  f.scenarios += 1;
+  f.injected += injected;
+  f[outcome] += 1;
+  f.cases.push({ runtime, name, injected, outcome, code: code || undefined, ms });
+}
+
+/** One crash loop of a (runtime, point, mode); outcome is a short text such as 'new set, events'. */
+function recordCrash({ runtime, point, mode, ok, outcome, refreshes, ms }) {
+  if (!data.crash) data.crash = { rows: [] };
+  let row = data.crash.rows.find((r) => r.runtime === runtime && r.point === point && r.mode === mode);
+  if (!row) {
+    row = { runtime, point, mode, loops: 0, passed: 0, outcomes: {}, maxRefreshes: 0, ms: 0 };
+    data.crash.rows.push(row);
+  }
+  row.loops += 1;
+  if (ok) row.passed += 1;
+  row.outcomes[outcome] = (row.outcomes[outcome] || 0) + 1;
+  row.maxRefreshes = Math.max(row.maxRefreshes, refreshes || 0);
+  row.ms += ms || 0;
+}
+
+function recordSoak(values) {
+  data.soak = { ...(data.soak || {}), ...values };
+}
+
+function abuse() {
+  if (!data.abuse) data.abuse = { tried: 0, refused: 0, cases: [] };
+  return data.abuse;
+}
+
+/** One abuse attempt; `refused` = it changed nothing (refused with the right status, or contained). */
+function recordAbuse({ runtime, group, name, refused, detail }) {
+  const a = abuse();
+  a.tried += 1;
+  if (refused) a.refused += 1;
+  a.cases.push({ runtime, group, name, refused, detail });
+}
+
+function recordSecrets(values) {
+  data.secrets = values;
+}
+
+function recordRuntime(major, nr) {
+  if (nr && nr.version) data.runtimes[major] = { nodeRed: nr.version, node: nr.nodeVersion };
+}
+
+function mb(bytes) {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function runtimeLabel(major) {
+  const r = data.runtimes[major];
+  return r ? `NR ${r.nodeRed.replace(/^v/, '')} / Node ${r.node.replace(/^v/, '')}` : `NR ${major}`;
+}
+
+/** The table rows: [section, measure, value]. */
+function rows() {
+  const out = [];
+  const f = data.faults;
+  if (f) {
+    const runtimes = [...new Set(f.cases.map((c) => c.runtime))].map(runtimeLabel).join(', ');
+    out.push(['Faults', `scenarios run (${runtimes})`, String(f.scenarios)]);
+    out.push(['Faults', 'faulty answers injected by the simulator', String(f.injected)]);
+    out.push(['Faults', 'survived: full, correct result (ids = simulator)', String(f.survived)]);
+    out.push(['Faults', 'reported: catchable error with code + cause', String(f.reported)]);
+    out.push(['Faults', 'neither (failures)', String(f.failed)]);
+    const codes = {};
+    for (const c of f.cases) if (c.outcome === 'reported') codes[c.code] = (codes[c.code] || 0) + 1;
+    const list = Object.entries(codes)
+      .map(([code, n]) => `${code} ×${n}`)
+      .join(', ');
+    if (list) out.push(['Faults', 'codes reported', list]);
+  }
+  const c = data.crash;
+  if (c) {
+    for (const row of c.rows) {
+      const outcomes = Object.entries(row.outcomes)
+        .map(([text, n]) => `${text} ×${n}`)
+        .join('; ');
+      out.push([
+        'Crash',
+        `${row.point}, ${row.mode} (${runtimeLabel(row.runtime)})`,
+        `${row.passed}/${row.loops} loops ok: ${outcomes}; refresh requests after restart ≤ ${row.maxRefreshes}`,
+      ]);
+    }
+  }
+  const s = data.soak;
+  if (s && s.seconds !== undefined) {
+    out.push([
+      'Soak',
+      `duration, polls every ${s.pollSeconds} s, token lifetime ${s.lifetime} s (${runtimeLabel(s.runtime)})`,
+      `${(s.seconds / 60).toFixed(1)} min, ${s.polls} polls, ${s.errors} errors, ${s.unauthorized} Graph 401s`,
+    ]);
+    if (s.memoryStart && s.memoryEnd) {
+      out.push([
+        'Soak',
+        'RSS start → end (after GC)',
+        `${mb(s.memoryStart.rss)} → ${mb(s.memoryEnd.rss)} (peak ${mb(s.rssPeak)})`,
+      ]);
+      out.push([
+        'Soak',
+        'heap used start → end (after GC)',
+        `${mb(s.memoryStart.heapUsed)} → ${mb(s.memoryEnd.heapUsed)}`,
+      ]);
+    }
+    out.push([
+      'Soak',
+      'refreshes: token expiries in the run / refreshes seen',
+      `${s.expiries} / ${s.refreshes} (allowed ${s.refreshMin}…${s.refreshMax}: one per ${s.lifetime / 2}–${
+        s.lifetime / 2 + s.pollSeconds
+      } s)`,
+    ]);
+    if (s.redeploys) {
+      out.push([
+        'Soak',
+        `after ${s.redeploys} redeploys: Graph polls per second / active timers`,
+        `${s.pollRate.toFixed(2)}/s (one node: 1/s) / ${s.timersBefore} → ${s.timersAfter}`,
+      ]);
+    }
+  }
+  const a = data.abuse;
+  if (a) {
+    const groups = {};
+    for (const x of a.cases) {
+      const g = (groups[x.group] = groups[x.group] || { tried: 0, refused: 0 });
+      g.tried += 1;
+      if (x.refused) g.refused += 1;
+    }
+    out.push(['Abuse', 'cases tried / refused (changed nothing)', `${a.tried} / ${a.refused}`]);
+    for (const [group, g] of Object.entries(groups)) {
+      out.push(['Abuse', `  ${group}`, `${g.tried} / ${g.refused}`]);
+    }
+  }
+  const x = data.secrets;
+  if (x) {
+    out.push([
+      'Secrets',
+      `known secrets (${x.kinds}) searched in ${x.places}`,
+      `${x.secrets} searched, ${x.found} found`,
+    ]);
+  }
+  return out;
+}
+
+function markdown() {
+  const lines = [
+    `Hardening run of ${data.finishedAt || new Date().toISOString()}` +
+      (data.seconds ? `, ${Math.floor(data.seconds / 60)} min ${Math.round(data.seconds % 60)} s` : '') +
+      (data.options.full ? ' (full run)' : ''),
+    '',
+    '| Section | Measure | Result |',
+    '|---|---|---|',
+    ...rows().map((r) => `| ${r.map((v) => v.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function text() {
+  const table = rows();
+  const widths = [0, 1].map((i) => Math.max(...table.map((r) => r[i].length), 8));
+  const line = (r) => `  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2]}`;
+  return [
+    '',
+    `  Hardening summary${data.seconds ? ` (${Math.round(data.seconds)} s)` : ''}`,
+    line(['Section', 'Measure', 'Result']),
+    line(['-'.repeat(widths[0]), '-'.repeat(widths[1]), '------']),
+    ...table.map(line),
+    '',
+  ].join('\n');
+}
+
+/** Prints the table and writes the JSON and markdown files; called once, after every section. */
+function finish(options = {}) {
+  data.finishedAt = new Date().toISOString();
+  data.seconds = (Date.parse(data.finishedAt) - Date.parse(data.startedAt)) / 1000;
+  data.options = options;
+  fs.mkdirSync(artifacts, { recursive: true });
+  fs.writeFileSync(jsonFile, `${JSON.stringify(data, null, 2)}\n`);
+  fs.writeFileSync(mdFile, markdown());
+  console.log(text());
+  console.log(`  written to ${path.relative(root, jsonFile)} and ${path.relative(root, mdFile)}\n`);
+}
+
+module.exports = {
+  data,
+  recordFault,
+  recordCrash,
+  recordSoak,
+  recordAbuse,
+  recordSecrets,
+  recordRuntime,
+  finish,
+  markdown,
+  text,
+};
+
+if (require.main === module) {
+  Object.assign(data, JSON.parse(fs.readFileSync(jsonFile, 'utf8')));
+  console.log(process.argv.includes('--md') ? markdown() : text());
+}

@@ -1,0 +1,215 @@
+// The editor's admin API (DESIGN.md's table) in the runtime: sign-in start → simulator → callback, device code,
+// paste exchange, status, sign-out, the calendar picker, and the guards (JSON only, body size, escaping).
+'use strict';
+require('should');
+const { startSimulator } = require('../sim/simulator');
+const { helper, onTab, loadFlow, configFor, signedInCredentials, waitFor } = require('../lib/nodes');
+
+function dialogSettings(sim, overrides = {}) {
+  return {
+    tenant: sim.tenantId,
+    cloud: 'custom',
+    authorityHost: sim.url,
+    graphEndpoint: sim.url,
+    mode: 'delegated',
+    scopes: 'offline_access openid profile Calendars.Read Calendars.Read.Shared',
+    redirectUri: 'http://localhost:1880/o365/auth/callback',
+    clientId: sim.apps.confidential.clientId,
+    ...overrides,
+  };
+}
+
+function post(path, body) {
+  return helper.request().post(path).set('Content-Type', 'application/json').send(JSON.stringify(body));
+}
+
+/** Start → consent in the simulator → the callback, as the popup does; resolves with the callback answer. */
+async function popupSignIn(sim, id, body = {}) {
+  const start = await post('/o365/auth/start', { id, settings: dialogSettings(sim), ...body });
+  start.status.should.equal(200, JSON.stringify(start.body));
+  const consent = await fetch(start.body.url, { redirect: 'manual' });
+  consent.headers.get('cross-origin-opener-policy').should.equal('same-origin');
+  const location = new URL(consent.headers.get('location'));
+  return helper.request().get(`${location.pathname}${location.search}`);
+}
+
+describe('admin API (runtime)', function () {
+  this.timeout(20000);
+  let sim;
+
+  beforeEach(async () => {
+    sim = await startSimulator({ eventCount: 100 });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await sim.close();
+  });
+
+  it('signs in a config node that is not deployed: start, popup, callback page, status, calendar picker', async () => {
+    await loadFlow(onTab([]));
+    const page = await popupSignIn(sim, 'draft1', { clientSecret: sim.apps.confidential.secret });
+    page.status.should.equal(200);
+    page.headers['content-type'].should.match(/text\/html/);
+    page.text.should.match(/Signed in as Megan Bowen/);
+    page.text.should.match(/You can close this window/);
+    const status = await helper.request().get('/o365/auth/status/draft1');
+    status.body.state.should.equal('signed-in');
+    status.body.account.name.should.equal('Megan Bowen');
+    JSON.stringify(status.body).should.not.match(/token/i);
+
+    const calendars = await helper.request().get('/o365/calendars/draft1');
+    calendars.status.should.equal(200);
+    calendars.body.map((c) => c.name).should.containDeep(['Calendar', 'Team']);
+    calendars.body.find((c) => c.name === 'Calendar').isDefaultCalendar.should.be.true();
+    const room = await helper
+      .request()
+      .get(`/o365/calendars/draft1?user=${encodeURIComponent(sim.users.room101.upn)}`);
+    room.status.should.equal(200);
+    room.body.should.have.length(1);
+  });
+
+  it('a secret the editor only holds as __PWRD__ is taken from the stored credentials', async () => {
+    const { node, credentials } = configFor(sim);
+    await loadFlow([node], credentials);
+    sim.clearLog();
+    const page = await popupSignIn(sim, 'cfg', { clientSecret: '__PWRD__' });
+    page.text.should.match(/Signed in/);
+    const redeem = sim.requests.find((r) => r.kind === 'token');
+    redeem.form.client_secret.should.equal(sim.apps.confidential.secret);
+    // The deployed node with the same settings now holds the sign-in without a redeploy.
+    helper.getNode('cfg').manager.status().state.should.equal('signed-in');
+  });
+
+  it('the callback: missing, unknown and replayed state change nothing; error_description comes back escaped', async () => {
+    await loadFlow(onTab([]));
+    let page = await helper.request().get('/o365/auth/callback?code=abc');
+    page.status.should.equal(400);
+    page = await helper.request().get('/o365/auth/callback?code=abc&state=forged');
+    page.status.should.equal(400);
+    page.text.should.match(/unknown, used or older than 10 minutes/);
+
+    const start = await post('/o365/auth/start', {
+      id: 'x1',
+      settings: dialogSettings(sim),
+      clientSecret: sim.apps.confidential.secret,
+    });
+    const consent = await fetch(start.body.url, { redirect: 'manual' });
+    const location = new URL(consent.headers.get('location'));
+    (await helper.request().get(`${location.pathname}${location.search}`)).status.should.equal(200);
+    const replay = await helper.request().get(`${location.pathname}${location.search}`);
+    replay.status.should.equal(400);
+    sim.requests.filter((r) => r.kind === 'token').should.have.length(1);
+
+    const again = await post('/o365/auth/start', {
+      id: 'x1',
+      settings: dialogSettings(sim),
+      clientSecret: 'x',
+    });
+    const state = new URL(again.body.url).searchParams.get('state');
+    const evil = await helper
+      .request()
+      .get(
+        `/o365/auth/callback?state=${state}&error=access_denied&error_description=${encodeURIComponent('<script>alert(1)</script>')}`,
+      );
+    evil.status.should.equal(400);
+    evil.text.should.not.containEql('<script>alert(1)</script>');
+    evil.text.should.containEql('&#60;script&#62;alert(1)&#60;/script&#62;');
+  });
+
+  it('JSON bodies only, small bodies only, well-formed ids only', async () => {
+    await loadFlow(onTab([]));
+    for (const path of [
+      '/o365/auth/start',
+      '/o365/auth/device',
+      '/o365/auth/exchange',
+      '/o365/auth/signout',
+    ]) {
+      const form = await helper.request().post(path).type('form').send({ id: 'cfg', input: 'x' });
+      form.status.should.equal(415, path);
+    }
+    const big = await post('/o365/auth/exchange', { id: 'cfg', input: 'x'.repeat(20000) });
+    big.status.should.equal(413);
+    const badId = await post('/o365/auth/signout', { id: '../../etc' });
+    badId.status.should.equal(400);
+    (await helper.request().get('/o365/auth/status/..%2Fx')).status.should.equal(400);
+  });
+
+  it('device code from the dialog: code and link, then signed in once approved', async () => {
+    sim.knobs.deviceInterval = 1;
+    sim.apps.confidential.allowPublicClient = true;
+    await loadFlow(onTab([]));
+    const started = await post('/o365/auth/device', { id: 'dev1', settings: dialogSettings(sim) });
+    started.status.should.equal(200, JSON.stringify(started.body));
+    started.body.userCode.should.match(/^[A-Z]{8}$/);
+    started.body.verificationUri.should.equal(`${sim.url}/devicelogin`);
+    (await helper.request().get('/o365/auth/status/dev1')).body.state.should.equal('pending');
+    sim.approveDevice(started.body.userCode);
+    await waitFor(
+      async () => (await helper.request().get('/o365/auth/status/dev1')).body.state === 'signed-in',
+      8000,
+      'device sign-in',
+    );
+  });
+
+  it('device code with "Allow public client flows" off says what to switch on', async () => {
+    sim.knobs.deviceInterval = 1;
+    const { node, credentials } = configFor(sim, {}, 'confidential');
+    await loadFlow([node], credentials);
+    const started = await post('/o365/auth/device', { id: 'cfg', settings: dialogSettings(sim) });
+    started.status.should.equal(200);
+    sim.approveDevice(started.body.userCode);
+    await waitFor(
+      async () => (await helper.request().get('/o365/auth/status/cfg')).body.state !== 'pending',
+      8000,
+      'device failure',
+    );
+    const warned = helper
+      .log()
+      .args.map((a) => a[0])
+      .find((e) => e.level === 30 && /Allow public client flows/.test(String(e.msg)));
+    (warned !== undefined).should.be.true();
+  });
+
+  it('paste exchange: the redirected URL signs the node in; sign-out signs it out', async () => {
+    const { node } = configFor(sim);
+    const creds = signedInCredentials(sim);
+    await loadFlow([node], { cfg: creds.cfg });
+    const start = await post('/o365/auth/start', {
+      id: 'cfg',
+      settings: dialogSettings(sim),
+      clientSecret: '__PWRD__',
+    });
+    const consent = await fetch(start.body.url, { redirect: 'manual' });
+    const exchanged = await post('/o365/auth/exchange', {
+      id: 'cfg',
+      input: consent.headers.get('location'),
+    });
+    exchanged.status.should.equal(200, JSON.stringify(exchanged.body));
+    exchanged.body.state.should.equal('signed-in');
+    const out = await post('/o365/auth/signout', { id: 'cfg' });
+    out.body.state.should.equal('signed-out');
+    (await helper.request().get('/o365/auth/status/cfg')).body.state.should.equal('signed-out');
+  });
+
+  it('token endpoint errors come back as the actionable message, never with the secret', async () => {
+    await loadFlow(onTab([]));
+    const start = await post('/o365/auth/start', {
+      id: 'bad1',
+      settings: dialogSettings(sim),
+      clientSecret: sim.apps.confidential.secretId,
+    });
+    const consent = await fetch(start.body.url, { redirect: 'manual' });
+    const location = new URL(consent.headers.get('location'));
+    const page = await helper.request().get(`${location.pathname}${location.search}`);
+    page.status.should.equal(400);
+    page.text.should.match(/Secret ID/);
+    page.text.should.not.containEql(sim.apps.confidential.secretId);
+
+    const badTenant = await post('/o365/auth/start', {
+      id: 'bad2',
+      settings: dialogSettings(sim, { tenant: 'not a tenant' }),
+    });
+    badTenant.status.should.equal(400);
+    badTenant.body.field.should.equal('tenant');
+  });
+});
