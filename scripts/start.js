@@ -46,6 +46,7 @@ function prepareUserDir() {
         credentialSecret,
         editorTheme: { tours: false, palette: { catalogues: [] } },
         diagnostics: { enabled: false },
+        telemetry: { enabled: false },
         logging: { console: { level: 'info' } },
       },
       null,

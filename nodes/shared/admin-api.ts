@@ -97,8 +97,9 @@ export function registerAdminApi(RED: NodeAPI): void {
     >;
     const stored = (RED.nodes.getCredentials(id) ?? {}) as Record<string, unknown>;
     const sent = body.clientSecret;
-    // The editor only holds a saved secret as __PWRD__: take it from the stored credentials then.
-    const secret = typeof sent === 'string' && sent && sent !== '__PWRD__' ? sent : stored.clientSecret;
+    // The editor only holds a saved secret as __PWRD__ (or sends none): take it from the stored credentials then.
+    // An empty string is a cleared field: no secret (a public client must not send one).
+    const secret = sent === undefined || sent === '__PWRD__' ? stored.clientSecret : sent;
     const clientId =
       typeof settings.clientId === 'string' && settings.clientId ? settings.clientId : stored.clientId;
     const parsed = clientSettings(settings, clientId, secret);

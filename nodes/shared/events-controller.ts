@@ -5,7 +5,15 @@ import { calendarPath, GraphClient, mailboxKey, mailboxPath } from './graph-clie
 import { t } from './i18n';
 import { now } from './test-hooks';
 import { resolveZone, ResolvedZone } from './timezones';
-import { allDayInWindow, fromLocal, resolveWindow, ResolvedWindow, widenForAllDay } from './window';
+import {
+  allDayInWindow,
+  DAY_MS,
+  fromLocal,
+  LocalTime,
+  resolveWindow,
+  ResolvedWindow,
+  widenForAllDay,
+} from './window';
 
 export const DEFAULT_SELECT =
   'subject,start,end,isAllDay,location,organizer,attendees,showAs,isCancelled,type,seriesMasterId,webLink,onlineMeeting,bodyPreview,categories,sensitivity';
@@ -128,13 +136,46 @@ function datePart(value: unknown): string | undefined {
   return match ? match[1] : undefined;
 }
 
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/;
+
+/** Graph's offset-less dateTime ('2026-11-27T09:00:00.0000000') as wall-clock fields. */
+function localFields(dateTime: string): LocalTime | undefined {
+  const m = LOCAL_DATE_TIME.exec(dateTime);
+  if (!m) return undefined;
+  return {
+    year: Number(m[1]),
+    month: Number(m[2]),
+    day: Number(m[3]),
+    hour: Number(m[4]),
+    minute: Number(m[5]),
+    second: Number(m[6] ?? 0),
+    millisecond: Number((m[7] ?? '0').slice(0, 3).padEnd(3, '0')),
+  };
+}
+
+/** The wall-clock fields read as if they were UTC: the instant they name is within a day of it in any zone. */
+function wallReading(local: LocalTime): number {
+  return Date.UTC(
+    local.year,
+    local.month - 1,
+    local.day,
+    local.hour,
+    local.minute,
+    local.second,
+    local.millisecond,
+  );
+}
+
+function dateTimeOf(value: unknown): { dateTime?: unknown; timeZone?: unknown } {
+  return value && typeof value === 'object' ? (value as { dateTime?: unknown; timeZone?: unknown }) : {};
+}
+
 /** The instant of a Graph dateTimeTimeZone ({dateTime without offset, timeZone name}). */
 export function instantOf(value: unknown, fallbackZone: ResolvedZone): number | undefined {
-  if (!value || typeof value !== 'object') return undefined;
-  const { dateTime, timeZone } = value as { dateTime?: unknown; timeZone?: unknown };
+  const { dateTime, timeZone } = dateTimeOf(value);
   if (typeof dateTime !== 'string') return undefined;
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/.exec(dateTime);
-  if (!m) {
+  const local = localFields(dateTime);
+  if (!local) {
     const parsed = Date.parse(dateTime);
     return Number.isNaN(parsed) ? undefined : parsed;
   }
@@ -146,32 +187,46 @@ export function instantOf(value: unknown, fallbackZone: ResolvedZone): number | 
       zone = fallbackZone.iana;
     }
   }
-  return fromLocal(
-    {
-      year: Number(m[1]),
-      month: Number(m[2]),
-      day: Number(m[3]),
-      hour: Number(m[4]),
-      minute: Number(m[5]),
-      second: Number(m[6] ?? 0),
-      millisecond: Number((m[7] ?? '0').slice(0, 3).padEnd(3, '0')),
-    },
-    zone,
-  );
+  return fromLocal(local, zone);
 }
 
-/** Is this event in the window: timed events by their instants, all-day ones by their floating dates. */
-export function inWindow(event: GraphEvent, window: ResolvedWindow, zone: ResolvedZone): boolean {
-  const start = event.start as { dateTime?: unknown } | undefined;
-  const end = event.end as { dateTime?: unknown } | undefined;
+/**
+ * Is this event in the window: timed events by their instants, all-day ones by their floating dates.
+ * Every UTC offset is under a day, so an event a day clear of both edges needs no zone math at all; the
+ * rest are converted once per distinct dateTime and zone (`cache`, one per fetch: meetings share times).
+ */
+export function inWindow(
+  event: GraphEvent,
+  window: ResolvedWindow,
+  zone: ResolvedZone,
+  cache: Map<string, number | undefined> = new Map(),
+): boolean {
+  const start = dateTimeOf(event.start);
+  const end = dateTimeOf(event.end);
   if (event.isAllDay === true) {
-    const first = datePart(start?.dateTime);
-    const last = datePart(end?.dateTime);
+    const first = datePart(start.dateTime);
+    const last = datePart(end.dateTime);
     if (!first || !last) return true;
     return allDayInWindow(first, last, window, zone.iana);
   }
-  const from = instantOf(start, zone);
-  const to = instantOf(end, zone);
+  const startLocal = typeof start.dateTime === 'string' ? localFields(start.dateTime) : undefined;
+  const endLocal = typeof end.dateTime === 'string' ? localFields(end.dateTime) : undefined;
+  if (
+    startLocal &&
+    endLocal &&
+    startLocal.year >= 100 &&
+    wallReading(startLocal) + DAY_MS <= window.end &&
+    wallReading(endLocal) - DAY_MS >= window.start
+  ) {
+    return true;
+  }
+  const instant = (value: { dateTime?: unknown; timeZone?: unknown }) => {
+    const key = `${String(value.dateTime)}|${String(value.timeZone)}`;
+    if (!cache.has(key)) cache.set(key, instantOf(value, zone));
+    return cache.get(key);
+  };
+  const from = instant(start);
+  const to = instant(end);
   if (from === undefined || to === undefined) return true;
   // Graph's own rule: overlapping [start, end); a zero-length event at the window's start counts.
   return from < window.end && (to > window.start || (to === from && from >= window.start));
@@ -211,7 +266,10 @@ export async function fetchEvents(
 ): Promise<EventsResult> {
   const url = graphUrl(graph, request);
   const headers = { Prefer: `outlook.timezone="${request.zone.windows}"` };
-  const accept = request.window ? (e: GraphEvent) => inWindow(e, request.window!, request.zone) : undefined;
+  const instants = new Map<string, number | undefined>();
+  const accept = request.window
+    ? (e: GraphEvent) => inWindow(e, request.window!, request.zone, instants)
+    : undefined;
   let result: { items: GraphEvent[]; requests: number };
   try {
     result = await graph.getAll(url, {

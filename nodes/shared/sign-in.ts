@@ -83,9 +83,9 @@ export function managerFor(settings: ManagerSettings): TokenManager {
   return wanted;
 }
 
-/** The manager to ask for status or tokens by id: deployed first, then a draft. */
+/** The manager to ask for status or tokens by id: a draft (the dialog's latest sign-in) first, then the deployed one. */
 export function knownManager(id: string): TokenManager | undefined {
-  return deployed.get(id) ?? drafts.get(id);
+  return drafts.get(id) ?? deployed.get(id);
 }
 
 /**
@@ -250,10 +250,9 @@ export async function beginDeviceSignIn(
     if (poll.cancelled) return;
     if (now() >= started.expiresAt) {
       finish();
-      manager.markPending(false);
-      callbacks.onFailed?.(
-        new O365Error('expired_token', t('errors.deviceExpired'), { code: 'expired_token' }),
-      );
+      const expired = new O365Error('expired_token', t('errors.deviceExpired'), { code: 'expired_token' });
+      manager.markPending(false, expired.message);
+      callbacks.onFailed?.(expired);
       return;
     }
     try {
@@ -272,10 +271,10 @@ export async function beginDeviceSignIn(
       const transient = err instanceof O365Error && (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT');
       if (!transient) {
         finish();
-        manager.markPending(false);
-        callbacks.onFailed?.(
-          err instanceof O365Error ? err : new O365Error('DEVICE_FAILED', t('errors.deviceFailed')),
-        );
+        const failure =
+          err instanceof O365Error ? err : new O365Error('DEVICE_FAILED', t('errors.deviceFailed'));
+        manager.markPending(false, failure.message);
+        callbacks.onFailed?.(failure);
         return;
       }
     }

@@ -77,6 +77,7 @@ export class TokenManager extends EventEmitter {
   private tokens: TokenSet | undefined;
   private state: AuthState = 'signed-out';
   private reason: string | undefined;
+  private lastFailure: string | undefined;
   private closed = false;
 
   constructor(settings: ManagerSettings, deps: ManagerDeps) {
@@ -159,6 +160,7 @@ export class TokenManager extends EventEmitter {
       if (this.tokens.scope) status.scopes = this.tokens.scope.split(' ').filter(Boolean);
     }
     if (this.reason && this.state === 'sign-in-required') status.reason = this.reason;
+    else if (this.lastFailure && this.state === 'signed-out') status.reason = this.lastFailure;
     return status;
   }
 
@@ -256,6 +258,7 @@ export class TokenManager extends EventEmitter {
   /** Tokens from a new sign-in (code or device code) for exactly these settings. */
   async acceptTokens(tokens: TokenSet): Promise<void> {
     await this.deps.store.save(this.key, tokens, this.fingerprint(tokens.clientKind));
+    this.lastFailure = undefined;
     this.tokens = tokens;
     this.mirror(tokens);
     this.setState('signed-in');
@@ -274,7 +277,9 @@ export class TokenManager extends EventEmitter {
     this.setState('sign-in-required', t('errors.deployToUse'));
   }
 
-  markPending(pending: boolean): void {
+  /** A device-code sign-in started or ended; `failure` says why one ended without tokens (shown in the dialog). */
+  markPending(pending: boolean, failure?: string): void {
+    this.lastFailure = pending ? undefined : failure;
     if (pending) this.setState('pending');
     else if (this.state === 'pending') this.setState(this.tokens ? 'signed-in' : 'signed-out');
   }

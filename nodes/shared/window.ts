@@ -96,18 +96,30 @@ function utcFromFields(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, m
   return Date.UTC(y, mo - 1, d, h, mi, s, ms);
 }
 
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** `GMT+01:00`-style readings (seconds where the zone has them): one short string instead of seven parts. */
+function offsetFormatter(zone: string): Intl.DateTimeFormat {
+  let f = offsetFormatters.get(zone);
+  if (!f) {
+    formatter(zone); // the same check and error for an unknown zone
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
+    offsetFormatters.set(zone, f);
+  }
+  return f;
+}
+
+const LONG_OFFSET = /GMT(?:([+-])(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
+
 /** The zone's UTC offset at an instant, in ms (whole seconds: Intl reads clocks to the second). */
 function zoneOffsetMs(ms: number, zone: string): number {
   if (!Number.isFinite(ms) || Math.abs(ms) > MAX_TIME_MS) throw new RangeError(`time out of range: ${ms}`);
-  const f = { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0 };
-  let beforeChrist = false;
-  for (const part of formatter(zone).formatToParts(ms)) {
-    if (part.type === 'era') beforeChrist = part.value.startsWith('B');
-    else if (part.type in f) f[part.type as keyof typeof f] = Number(part.value);
-  }
-  const year = beforeChrist ? 1 - f.year : f.year;
-  const wall = utcFromFields(year, f.month, f.day, f.hour, f.minute, f.second);
-  return wall - Math.floor(ms / 1000) * 1000;
+  if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
+  const m = LONG_OFFSET.exec(offsetFormatter(zone).format(ms));
+  if (!m) throw new RangeError(`no offset for ${zone} at ${ms}`);
+  if (!m[1]) return 0;
+  const seconds = Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4] ?? 0);
+  return (m[1] === '-' ? -seconds : seconds) * 1000;
 }
 
 /** The wall clock in `zone` at `ms`. */

@@ -5,7 +5,10 @@
 const inspector = require('inspector');
 const path = require('path');
 
+const { dist } = require('../../test/lib/dist');
+
 const ROOT = path.resolve(__dirname, '..', '..');
+const DIST = where(`file://${dist}`);
 const SAMPLING_INTERVAL_US = 100;
 
 function post(session, method, params = {}) {
@@ -36,7 +39,7 @@ function area(frame) {
   if (name === '(idle)') return 'idle (waiting for the socket)';
   if (name === '(program)' || name === '(root)') return 'V8/native (program)';
   if (file.startsWith('test/sim/')) return 'simulator (same for both)';
-  if (file.includes('/dist/') || file.startsWith('dist/')) return 'this package (dist/)';
+  if (file.startsWith(`${DIST}/`)) return 'this package (dist/)';
   if (file.includes('node_modules/axios/')) return 'axios';
   if (file.includes('node_modules/node-red') || file.includes('node_modules/@node-red/'))
     return 'Node-RED runtime';
@@ -120,7 +123,14 @@ async function profileRounds({ rounds, node, floor }) {
     console.log('\nnode: top functions by self time');
     console.log(top(profiles.node.self, 20, rounds, (key) => !/^\((idle|program|root)\)/.test(key)));
     console.log('\nnode: this package, axios and Node-RED by inclusive time');
-    console.log(top(profiles.node.inclusive, 25, rounds, (key) => /dist\/|axios|node-red/.test(key)));
+    console.log(
+      top(
+        profiles.node.inclusive,
+        25,
+        rounds,
+        (key) => key.includes(`${DIST}/`) || /axios|node-red/.test(key),
+      ),
+    );
     console.log('\nfloor: top functions by self time');
     console.log(top(profiles.floor.self, 10, rounds, (key) => !/^\((idle|program|root)\)/.test(key)));
     await post(session, 'Profiler.disable');

@@ -150,8 +150,12 @@ for (const major of MAJORS) {
     }
 
     function expectReported(run, name, code, status) {
-      run.result.ok.should.be.false(`${name}: expected an error, got ${run.result.ids && run.result.ids.length} events`);
-      isCatchable(run.result.error).should.be.true(`${name}: not a catchable error: ${JSON.stringify(run.result.error)}`);
+      run.result.ok.should.be.false(
+        `${name}: expected an error, got ${run.result.ids && run.result.ids.length} events`,
+      );
+      isCatchable(run.result.error).should.be.true(
+        `${name}: not a catchable error: ${JSON.stringify(run.result.error)}`,
+      );
       if (code) run.result.error.code.should.equal(code, `${name}: code`);
       if (status) run.result.error.cause.status.should.equal(status, `${name}: cause.status`);
       run.result.error.message.should.not.be.empty();
@@ -184,7 +188,10 @@ for (const major of MAJORS) {
     });
 
     it('a 429 storm (8 × Retry-After: 0) → a catchable TooManyRequests after a bounded number of tries', async function () {
-      const run = await scenario({ name: '429 storm ×8', faults: [{ type: '429', retryAfter: 0, times: 8 }] });
+      const run = await scenario({
+        name: '429 storm ×8',
+        faults: [{ type: '429', retryAfter: 0, times: 8 }],
+      });
       expectReported(run, '429 storm', 'TooManyRequests', 429);
       run.injected.should.be.within(2, 6); // bounded: no endless retrying
       run.result.error.cause.should.have.property('requestId').which.is.a.String();
@@ -233,7 +240,10 @@ for (const major of MAJORS) {
     });
 
     it('connection resets without end → a catchable NETWORK_ERROR naming ECONNRESET', async function () {
-      const run = await scenario({ name: 'connection reset storm ×8', faults: [{ type: 'reset', times: 8 }] });
+      const run = await scenario({
+        name: 'connection reset storm ×8',
+        faults: [{ type: 'reset', times: 8 }],
+      });
       expectReported(run, 'reset storm', 'NETWORK_ERROR');
       run.result.error.cause.code.should.equal('ECONNRESET');
       run.injected.should.be.within(2, 6);
@@ -323,6 +333,7 @@ for (const major of MAJORS) {
       const run = await scenario({
         name: 'clock +2 h past expiry',
         setup: () => advanceClock(nr, [sim], 2 * HOUR),
+        knobFaults: () => 1, // the jump itself
       });
       expectSurvived(run, 'clock jump');
       run.refreshes.should.equal(1);
@@ -428,12 +439,14 @@ for (const major of MAJORS) {
           name,
           bulk,
           faults,
+          knobFaults: () => (jump ? 1 : 0),
           setup: async () => {
             if (jump) await advanceClock(nr, [sim], 2 * HOUR);
             if (tokenFault) sim.fault({ on: 'token', type: tokenFault, times: 1 });
           },
         });
-        if (run.outcome === 'failed') failures.push(`${name}: ${JSON.stringify(run.result.error || run.result.ids.length)}`);
+        if (run.outcome === 'failed')
+          failures.push(`${name}: ${JSON.stringify(run.result.error || run.result.ids.length)}`);
       }
       failures.should.be.empty();
     });

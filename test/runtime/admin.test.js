@@ -168,6 +168,8 @@ describe('admin API (runtime)', function () {
       .args.map((a) => a[0])
       .find((e) => e.level === 30 && /Allow public client flows/.test(String(e.msg)));
     (warned !== undefined).should.be.true();
+    const status = await helper.request().get('/o365/auth/status/cfg');
+    status.body.reason.should.match(/Allow public client flows/);
   });
 
   it('paste exchange: the redirected URL signs the node in; sign-out signs it out', async () => {
