@@ -52,12 +52,10 @@ function nodeId(value: unknown): string {
 /** An error as JSON for the editor: message and code, nothing else of it. */
 function fail(res: Response, err: unknown): void {
   if (err instanceof O365Error) {
-    const status =
-      err.code === 'BAD_REQUEST' || err.code === 'INVALID_CONFIG'
-        ? 400
-        : err.code === 'NOT_FOUND'
-          ? 404
-          : 409;
+    // Upstream trouble (Microsoft unreachable or answering nonsense) is a 502; anything else is about the request.
+    const upstream =
+      ['NETWORK_ERROR', 'TIMEOUT', 'BAD_RESPONSE'].includes(err.code) || (err.cause.status ?? 0) >= 500;
+    const status = err.code === 'NOT_FOUND' ? 404 : upstream ? 502 : 400;
     res.status(status).json({ error: err.code, message: err.message, field: err.cause.field });
     return;
   }
@@ -77,7 +75,7 @@ function callbackPage(title: string, detail: string, ok: boolean): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:3em auto;max-width:36em;color:#333}
+<style>body{font-family:system-ui,sans-serif;margin:3em auto;padding:0 1.5em;max-width:36em;color:#333}
 h1{font-size:1.3em;color:${ok ? '#2e7d32' : '#c62828'}}</style></head>
 <body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p><p>${escapeHtml(t('admin.closeWindow'))}</p>
 <script>setTimeout(function(){try{window.close()}catch(e){}},${ok ? 1500 : 60000});</script></body></html>`;

@@ -26,6 +26,7 @@ const {
 } = require('./lib');
 
 const HOUR = 3_600_000;
+const PARALLEL = [1, 2, 3, 4, 5];
 const BULK = 'bulk.paging@contoso.onmicrosoft.com';
 
 /** A small deterministic PRNG (mulberry32) for the mixed rounds. */
@@ -61,6 +62,10 @@ for (const major of MAJORS) {
         tab('faults'),
         node,
         ...eventsEndpoint({ id: 'ev', z: 'faults', url: '/events', config: 'cfg' }),
+        // More events nodes on the same config node, for what only shows with several at once.
+        ...PARALLEL.flatMap((n) =>
+          eventsEndpoint({ id: `ev${n}`, z: 'faults', url: `/events${n}`, config: 'cfg' }),
+        ),
       ]);
       week = seededWeek(sim);
       weekIds = sim.expectedView({ user: 'megan', ...week, timeZone: 'UTC' });
@@ -203,6 +208,23 @@ for (const major of MAJORS) {
       run.injected.should.equal(2);
     });
 
+    it('429 with Retry-After as an HTTP date (2 s ahead) → waits until then, then the full result', async function () {
+      const run = await scenario({
+        name: '429 ×1, Retry-After: HTTP date',
+        setup: () => {
+          sim.fault({
+            on: 'graph',
+            type: '429',
+            retryAfter: new Date(Date.now() + 2000).toUTCString(),
+            times: 1,
+          });
+        },
+      });
+      expectSurvived(run, '429 HTTP date');
+      run.injected.should.equal(1);
+      gaps(run.requests)[0].should.be.aboveOrEqual(500); // whole seconds in the date: 1 to 2 s
+    });
+
     it('503 with Retry-After: 1 → waits, then the full result', async function () {
       const run = await scenario({
         name: '503 ×1, Retry-After: 1',
@@ -299,6 +321,22 @@ for (const major of MAJORS) {
       });
       expectReported(run, '401 twice', 'InvalidAuthenticationToken', 401);
       run.refreshes.should.equal(1);
+    });
+
+    it('401 on page 2 while the token endpoint is down → a catchable error, not 1,000 of 2,500 events', async function () {
+      const run = await scenario({
+        name: '401 on page 2 of 3, token endpoint down',
+        bulk: true,
+        faults: [{ type: '401', match: '$skip=1000', times: 1 }],
+        knobFaults: tokenEndpointDown,
+        setup: () => {
+          sim.knobs.tokenEndpointDown = true;
+        },
+        teardown: () => {
+          sim.knobs.tokenEndpointDown = false;
+        },
+      });
+      expectReported(run, '401 + token endpoint down', 'temporarily_unavailable', 503);
     });
 
     it('broken JSON on page 3 of 3 → a catchable error, not 2,000 of 2,500 events', async function () {
@@ -411,6 +449,91 @@ for (const major of MAJORS) {
         run.injected.should.equal(1);
       });
     }
+
+    // ----- Several nodes at once ---------------------------------------------------------------------------
+
+    /** The same read from every parallel node at once; records one fault scenario. */
+    async function parallel(name, target, expected, knobFaults) {
+      const t0 = Date.now();
+      const mark = sim.requests.length;
+      const refreshesBefore = sim.stats.refreshes;
+      const results = await Promise.all(PARALLEL.map((n) => callEvents(nr, `/events${n}`, target)));
+      const requests = sim.requests.slice(mark);
+      const complete = results.filter((r) => r.ok && r.ids.join() === expected.join()).length;
+      const reported = results.filter((r) => !r.ok && isCatchable(r.error)).length;
+      const next = await callEvents(nr, '/events', week);
+      const nextOk = next.ok && next.ids.join() === weekIds.join();
+      const outcome =
+        !nextOk || complete + reported < results.length ? 'failed' : reported ? 'reported' : 'survived';
+      summary.recordFault({
+        runtime: major,
+        name,
+        injected: knobFaults(requests),
+        outcome,
+        code: results.filter((r) => !r.ok).map((r) => r.error.code)[0],
+        ms: Date.now() - t0,
+      });
+      return {
+        results,
+        complete,
+        reported,
+        requests,
+        outcome,
+        refreshes: sim.stats.refreshes - refreshesBefore,
+      };
+    }
+
+    it(`${PARALLEL.length} nodes at once with an expired access token → one refresh (single flight), all complete`, async function () {
+      await advanceClock(nr, [sim], 2 * HOUR);
+      const run = await parallel(
+        `${PARALLEL.length} nodes at once, clock +2 h past expiry`,
+        week,
+        weekIds,
+        () => 1,
+      );
+      run.complete.should.equal(PARALLEL.length);
+      run.refreshes.should.equal(1);
+      refreshRequests({ requests: run.requests }).length.should.equal(1);
+    });
+
+    it(`${PARALLEL.length} nodes read one mailbox at once (3 pages each): never more than 4 in flight, no throttling`, async function () {
+      sim.knobs.graphLatencyMs = 150;
+      sim.stats.maxInFlight = {};
+      try {
+        const run = await parallel(
+          `${PARALLEL.length} nodes × 3 pages of one mailbox at once`,
+          { user: BULK, ...bulkWindow },
+          bulkIds,
+          (requests) => requests.filter((r) => r.kind === 'graph' && r.status === 429).length,
+        );
+        run.complete.should.equal(PARALLEL.length);
+        sim.stats.maxInFlight[BULK].should.be.within(2, 4);
+        run.requests.filter((r) => r.kind === 'graph' && r.status === 429).should.be.empty();
+      } finally {
+        sim.knobs.graphLatencyMs = 0;
+      }
+    });
+
+    it('Graph takes only 2 at once (429 ApplicationThrottled, Retry-After: 1) → every node still gets the full result', async function () {
+      sim.knobs.graphLatencyMs = 150;
+      sim.knobs.mailboxConcurrency = 2;
+      try {
+        const run = await parallel(
+          `${PARALLEL.length} nodes, Graph's MailboxConcurrency limit at 2`,
+          { user: BULK, ...bulkWindow },
+          bulkIds,
+          (requests) => requests.filter((r) => r.kind === 'graph' && r.status === 429).length,
+        );
+        run.requests.filter((r) => r.kind === 'graph' && r.status === 429).length.should.be.above(0);
+        run.complete.should.equal(
+          PARALLEL.length,
+          run.results.map((r) => (r.ok ? 'ok' : r.error.code)).join(),
+        );
+      } finally {
+        sim.knobs.graphLatencyMs = 0;
+        sim.knobs.mailboxConcurrency = 4;
+      }
+    });
 
     // ----- Mixed, seeded ------------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ const {
   probe,
   storeDir,
   storeStem,
+  signInViaCallback,
 } = require('./lib');
 
 const HOUR = 3_600_000;
@@ -168,7 +169,16 @@ for (const major of MAJORS) {
         graphRequests(sim, restart).should.be.empty();
         const status = await nr.admin('GET', `/o365/auth/status/${id}`);
         status.body.state.should.equal('sign-in-required');
-        outcome = `"sign-in required" (${refreshes} refresh attempt${refreshes === 1 ? '' : 's'} for 4 messages)`;
+        // A new sign-in recovers without a redeploy.
+        const callback = await signInViaCallback(nr, node);
+        callback.status.should.equal(200, String(callback.body));
+        const recovered = await callEvents(nr, '/crash', week);
+        if (!recovered.ok)
+          throw new Error(`${id}: no events after a new sign-in: ${JSON.stringify(recovered.error)}`);
+        recovered.ids.should.eql(weekIds);
+        outcome =
+          `"sign-in required" (${refreshes} refresh attempt${refreshes === 1 ? '' : 's'} for 4 messages), ` +
+          'a new sign-in recovers without a redeploy';
       } else {
         if (!first.ok) throw new Error(`${id}: no events after the restart: ${JSON.stringify(first.error)}`);
         first.ids.should.eql(weekIds);

@@ -1,7 +1,8 @@
 // Hardening, soak: months of uptime compressed. Access tokens live 4 s (the package refreshes at half the lifetime,
 // as min(5 min, lifetime / 2) before expiry), the node polls every second, and halfway through the flow is deployed
 // 50 times. Memory of the Node-RED process (after a full GC) must not grow, the poll rate after the redeploys must be
-// one node's (no timer survives its node), and the number of refreshes must match the number of expiries.
+// one node's (no timer survives its node), and the number of refreshes must match the number of expiries. Used
+// refresh tokens are revoked throughout, so a stale token used anywhere (a redeploy racing a refresh) shows.
 // O365_HARDENING_SOAK_MINUTES sets the length (2 by default, 10 in the full run).
 'use strict';
 require('should');
@@ -25,6 +26,7 @@ const {
 const LIFETIME = 4;
 const POLL_SECONDS = 1;
 const REDEPLOYS = 50;
+const REDEPLOY_GAP_MS = 300;
 const MB = 1024 * 1024;
 
 const COUNT = `const s = global.get('soak') || { outputs: 0, events: 0, errors: 0, lastError: null };
@@ -125,7 +127,10 @@ for (const major of MAJORS) {
     before(async function () {
       sim = await simulator();
       sim.knobs.accessTokenLifetime = LIFETIME;
-      nr = await nodeRed({ major });
+      // Stricter than Microsoft: a refresh token works once. Any stale token used after a redeploy (an old node
+      // refreshing with what it loaded, a mirrored credential winning over the store) would end the sign-in.
+      sim.knobs.revokeUsedRefreshTokens = true;
+      nr = await nodeRed({ major, env: { O365_HARDENING_TRACK_TIMERS: '1' } });
       await nr.start();
       summary.recordRuntime(major, nr);
     });
@@ -163,8 +168,17 @@ for (const major of MAJORS) {
       // 50 full deploys, as the editor does them (credentials kept by Node-RED, not sent again).
       const timersBefore = (await sample('before redeploys')).timers;
       const tRedeploy = Date.now();
-      for (let i = 1; i <= REDEPLOYS; i++) await nr.deploy(soakFlow(withoutCredentials, i));
+      const logFrom = nr.log.length;
+      for (let i = 1; i <= REDEPLOYS; i++) {
+        await nr.deploy(soakFlow(withoutCredentials, i));
+        await sleep(REDEPLOY_GAP_MS); // each deployment polls (and refreshes when due) before the next replaces it
+      }
       const redeploySeconds = (Date.now() - tRedeploy) / 1000;
+      // Each was a full stop and start of the flows (so 50 events nodes and config nodes came and went).
+      nr.log
+        .slice(logFrom)
+        .filter((l) => /\bStopped flows\b/.test(l))
+        .length.should.equal(REDEPLOYS);
       await sleep(2500);
       const timersAfter = (await sample('after redeploys')).timers;
       const windowStart = sim.requests.length;

@@ -3,6 +3,7 @@
 // record of everything the suite saw (logs, answers, user directories) for the secrets scan at the end.
 'use strict';
 const fs = require('fs');
+const http = require('http');
 const path = require('path');
 const { packPackage, NodeRed, raw } = require('../harness/nodered');
 const { startSimulator } = require('../sim/simulator');
@@ -102,14 +103,23 @@ const PROBE = `(function () {
   const v8 = require('v8');
   v8.setFlagsFromString('--expose-gc');
   const gc = require('vm').runInNewContext('gc');
+  // Live timers, unref'd ones included (getActiveResourcesInfo lists only those that keep the process alive).
+  const timers = new Set();
+  if (process.env.O365_HARDENING_TRACK_TIMERS === '1') {
+    require('async_hooks')
+      .createHook({
+        init: function (id, type) { if (type === 'Timeout') timers.add(id); },
+        destroy: function (id) { timers.delete(id); },
+      })
+      .enable();
+  }
   return {
     memory: function () {
       gc();
       gc();
       const m = process.memoryUsage();
-      const resources = process.getActiveResourcesInfo();
       return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external,
-        timers: resources.filter(function (r) { return r === 'Timeout'; }).length, resources: resources.length };
+        timers: timers.size, resources: process.getActiveResourcesInfo().length };
     },
     arm: function (point) {
       process.env.O365_CRASH_POINT = String(point);
@@ -415,6 +425,62 @@ async function probe(nr, op = 'memory', arg) {
   return res.body;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Interactive sign-in, as the editor does it: POST /o365/auth/start, the person at Microsoft, the callback.
+
+/** What the config dialog holds for a deployed config node (the secret stays on the server: __PWRD__). */
+function dialogSettings(node) {
+  return {
+    tenant: node.tenant,
+    cloud: node.cloud,
+    authorityHost: node.authorityHost,
+    graphEndpoint: node.graphEndpoint,
+    mode: node.mode,
+    scopes: node.scopes,
+    redirectUri: node.redirectUri,
+    clientId: node.credentials.clientId,
+  };
+}
+
+/** POST /o365/auth/start: {url, state}. */
+async function startSignIn(nr, node) {
+  const res = await nr.admin('POST', '/o365/auth/start', {
+    id: node.id,
+    settings: dialogSettings(node),
+    clientSecret: '__PWRD__',
+  });
+  if (res.status !== 200) throw new Error(`sign-in start: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  return { url: res.body.url, state: new URL(res.body.url).searchParams.get('state') };
+}
+
+/** The person signs in at the simulated Microsoft: the redirect's {location, query, code, state}. */
+function authorizeAt(url) {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode !== 302) return reject(new Error(`authorize: HTTP ${res.statusCode}`));
+          const location = new URL(res.headers.location);
+          resolve({
+            location: res.headers.location,
+            query: location.search.slice(1),
+            code: location.searchParams.get('code'),
+            state: location.searchParams.get('state'),
+          });
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+/** A whole sign-in through the callback; resolves with the callback's answer. */
+async function signInViaCallback(nr, node) {
+  const { url } = await startSignIn(nr, node);
+  const granted = await authorizeAt(url);
+  return nr.admin('GET', `/o365/auth/callback?${granted.query}`);
+}
+
 /** The token store folder of the default project. */
 function storeDir(nr) {
   return nr.file(path.join('o365-calendar', 'default'));
@@ -460,4 +526,8 @@ module.exports = {
   probe,
   storeDir,
   storeStem,
+  dialogSettings,
+  startSignIn,
+  authorizeAt,
+  signInViaCallback,
 };

@@ -86,26 +86,49 @@ function mb(bytes) {
 
 function runtimeLabel(major) {
   const r = data.runtimes[major];
-  return r ? `NR ${r.nodeRed.replace(/^v/, '')} / Node ${r.node.replace(/^v/, '')}` : `NR ${major}`;
+  return r
+    ? `Node-RED ${r.nodeRed.replace(/^v/, '')} on Node ${r.node.replace(/^v/, '')}`
+    : `Node-RED ${major}`;
 }
 
-/** The table rows: [section, measure, value]. */
+function runtimes() {
+  return Object.keys(data.runtimes).map(runtimeLabel).join(' and ') || 'no runtime';
+}
+
+const MODE_SHORT = {
+  'used refresh tokens stay valid (Microsoft)': 'used refresh tokens stay valid',
+  'used refresh tokens revoked': 'used refresh tokens revoked',
+};
+
+/** The table rows: [section, measure, value]. A section names its runtime when the run had more than one. */
 function rows() {
   const out = [];
+  const several = Object.keys(data.runtimes).length > 1;
+  const section = (name, major) => (several ? `${name} (NR ${major})` : name);
   const f = data.faults;
   if (f) {
-    const runtimes = [...new Set(f.cases.map((c) => c.runtime))].map(runtimeLabel).join(', ');
-    out.push(['Faults', `scenarios run (${runtimes})`, String(f.scenarios)]);
-    out.push(['Faults', 'faulty answers injected by the simulator', String(f.injected)]);
-    out.push(['Faults', 'survived: full, correct result (ids = simulator)', String(f.survived)]);
-    out.push(['Faults', 'reported: catchable error with code + cause', String(f.reported)]);
-    out.push(['Faults', 'neither (failures)', String(f.failed)]);
-    const codes = {};
-    for (const c of f.cases) if (c.outcome === 'reported') codes[c.code] = (codes[c.code] || 0) + 1;
-    const list = Object.entries(codes)
-      .map(([code, n]) => `${code} ×${n}`)
-      .join(', ');
-    if (list) out.push(['Faults', 'codes reported', list]);
+    for (const major of [...new Set(f.cases.map((c) => c.runtime))]) {
+      const cases = f.cases.filter((c) => c.runtime === major);
+      const count = (outcome) => cases.filter((c) => c.outcome === outcome).length;
+      const injected = cases.reduce((n, c) => n + c.injected, 0);
+      const codes = {};
+      for (const c of cases) if (c.outcome === 'reported') codes[c.code] = (codes[c.code] || 0) + 1;
+      const list = Object.entries(codes)
+        .map(([code, n]) => `${code} ×${n}`)
+        .join(', ');
+      out.push([
+        section('Faults', major),
+        'scenarios / faulty answers injected',
+        `${cases.length} / ${injected}`,
+      ]);
+      out.push([section('Faults', major), 'survived: full, correct result', String(count('survived'))]);
+      out.push([
+        section('Faults', major),
+        'reported: catchable error, code + cause',
+        `${count('reported')}${list ? ` (${list})` : ''}`,
+      ]);
+      out.push([section('Faults', major), 'neither (failures)', String(count('failed'))]);
+    }
   }
   const c = data.crash;
   if (c) {
@@ -114,43 +137,39 @@ function rows() {
         .map(([text, n]) => `${text} ×${n}`)
         .join('; ');
       out.push([
-        'Crash',
-        `${row.point}, ${row.mode} (${runtimeLabel(row.runtime)})`,
-        `${row.passed}/${row.loops} loops ok: ${outcomes}; refresh requests after restart ≤ ${row.maxRefreshes}`,
+        section('Crash', row.runtime),
+        `${row.point}, ${MODE_SHORT[row.mode] || row.mode}`,
+        `${row.passed}/${row.loops} loops ok: ${outcomes}`,
       ]);
     }
   }
   const s = data.soak;
   if (s && s.seconds !== undefined) {
+    const name = section('Soak', s.runtime);
     out.push([
-      'Soak',
-      `duration, polls every ${s.pollSeconds} s, token lifetime ${s.lifetime} s (${runtimeLabel(s.runtime)})`,
-      `${(s.seconds / 60).toFixed(1)} min, ${s.polls} polls, ${s.errors} errors, ${s.unauthorized} Graph 401s`,
+      name,
+      `polling every ${s.pollSeconds} s, access tokens of ${s.lifetime} s`,
+      `${(s.seconds / 60).toFixed(1)} min: ${s.polls} polls, ${s.errors} errors, ${s.unauthorized} Graph 401s`,
     ]);
     if (s.memoryStart && s.memoryEnd) {
       out.push([
-        'Soak',
-        'RSS start → end (after GC)',
-        `${mb(s.memoryStart.rss)} → ${mb(s.memoryEnd.rss)} (peak ${mb(s.rssPeak)})`,
-      ]);
-      out.push([
-        'Soak',
-        'heap used start → end (after GC)',
-        `${mb(s.memoryStart.heapUsed)} → ${mb(s.memoryEnd.heapUsed)}`,
+        name,
+        'memory start → end (after GC)',
+        `RSS ${mb(s.memoryStart.rss)} → ${mb(s.memoryEnd.rss)} (peak ${mb(s.rssPeak)}), heap ${mb(
+          s.memoryStart.heapUsed,
+        )} → ${mb(s.memoryEnd.heapUsed)}`,
       ]);
     }
     out.push([
-      'Soak',
-      'refreshes: token expiries in the run / refreshes seen',
-      `${s.expiries} / ${s.refreshes} (allowed ${s.refreshMin}…${s.refreshMax}: one per ${s.lifetime / 2}–${
-        s.lifetime / 2 + s.pollSeconds
-      } s)`,
+      name,
+      'refreshes: expected (token expiries) / seen',
+      `${s.expiries} / ${s.refreshes} (allowed ${s.refreshMin}…${s.refreshMax}: one when due at ${s.lifetime / 2} s, at the next ${s.pollSeconds} s poll)`,
     ]);
     if (s.redeploys) {
       out.push([
-        'Soak',
-        `after ${s.redeploys} redeploys: Graph polls per second / active timers`,
-        `${s.pollRate.toFixed(2)}/s (one node: 1/s) / ${s.timersBefore} → ${s.timersAfter}`,
+        name,
+        `after ${s.redeploys} redeploys`,
+        `${s.pollRate.toFixed(2)} Graph polls/s (one node: 1/s), live timers ${s.timersBefore} → ${s.timersAfter}`,
       ]);
     }
   }
@@ -163,17 +182,13 @@ function rows() {
       if (x.refused) g.refused += 1;
     }
     out.push(['Abuse', 'cases tried / refused (changed nothing)', `${a.tried} / ${a.refused}`]);
-    for (const [group, g] of Object.entries(groups)) {
-      out.push(['Abuse', `  ${group}`, `${g.tried} / ${g.refused}`]);
-    }
+    for (const [group, g] of Object.entries(groups))
+      out.push(['Abuse', `· ${group}`, `${g.tried} / ${g.refused}`]);
   }
   const x = data.secrets;
   if (x) {
-    out.push([
-      'Secrets',
-      `known secrets (${x.kinds}) searched in ${x.places}`,
-      `${x.secrets} searched, ${x.found} found`,
-    ]);
+    out.push(['Secrets', 'searched in', x.places]);
+    out.push(['Secrets', 'issued / found in plain text', `${x.secrets} (${x.kinds}) / ${x.found}`]);
   }
   return out;
 }
@@ -182,7 +197,8 @@ function markdown() {
   const lines = [
     `Hardening run of ${data.finishedAt || new Date().toISOString()}` +
       (data.seconds ? `, ${Math.floor(data.seconds / 60)} min ${Math.round(data.seconds % 60)} s` : '') +
-      (data.options.full ? ' (full run)' : ''),
+      (data.options.full ? ' (full run)' : '') +
+      `, ${runtimes()}`,
     '',
     '| Section | Measure | Result |',
     '|---|---|---|',
@@ -197,7 +213,7 @@ function text() {
   const line = (r) => `  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2]}`;
   return [
     '',
-    `  Hardening summary${data.seconds ? ` (${Math.round(data.seconds)} s)` : ''}`,
+    `  Hardening summary${data.seconds ? ` (${Math.round(data.seconds)} s)` : ''}: ${runtimes()}`,
     line(['Section', 'Measure', 'Result']),
     line(['-'.repeat(widths[0]), '-'.repeat(widths[1]), '------']),
     ...table.map(line),
