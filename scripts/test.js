@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: build (strict type check), lint, format check, then the tests: unit and simulator tests, the
 // runtime tests on Node-RED 4 (this Node) and on Node-RED 5 (Node 24 from tools/node24), the full-process
-// tests and the browser test. Stops at the first failure. `--skip=e2e,browser` leaves steps out while developing.
+// tests and the browser test. Stops at the first failure. `--skip=nr5,e2e,hardening,browser` leaves steps out while developing.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -68,6 +68,16 @@ if (!skip.has('e2e') && fs.existsSync(path.join(root, 'test', 'e2e'))) {
     '--timeout',
     '600000',
     'test/e2e/**/*.test.js',
+  ]);
+}
+if (!skip.has('hardening') && fs.existsSync(path.join(root, 'test', 'hardening'))) {
+  // --sort: the secrets scan (9-secrets) runs last, over everything the other sections left behind.
+  run('hardening (packed tarball: faults, crashes, soak, abuse, secrets)', process.execPath, [
+    mocha,
+    '--sort',
+    '--timeout',
+    '900000',
+    'test/hardening/*.test.js',
   ]);
 }
 if (!skip.has('browser') && fs.existsSync(path.join(root, 'test', 'browser'))) {

@@ -118,7 +118,7 @@ export = function (RED: NodeAPI) {
     };
 
     try {
-      const parsed = clientSettings(def, credentials.clientId, credentials.clientSecret);
+      const parsed = clientSettings(def, credentials.clientId, credentials.clientSecret, tuning.timeoutMs);
       node.redirectUri = parsed.redirectUri;
       node.manager = new TokenManager(
         { id, key, mode: parsed.mode, client: parsed.client },

@@ -25,6 +25,28 @@ function escapeHtml(value: string): string {
   return value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * Refuses requests another site's page makes: Node-RED's admin API allows every origin (CORS *), so without
+ * adminAuth a page the user visits could fetch() these endpoints. The editor itself is same-origin.
+ */
+function sameOrigin(req: Request, res: Response, next: NextFunction): void {
+  const site = req.headers['sec-fetch-site'];
+  const origin = req.headers.origin;
+  let foreign = site === 'cross-site' || site === 'same-site';
+  if (!foreign && typeof origin === 'string' && origin !== 'null') {
+    try {
+      foreign = new URL(origin).host !== req.headers.host;
+    } catch {
+      foreign = true;
+    }
+  } else if (origin === 'null') foreign = true;
+  if (foreign) {
+    res.status(403).json({ error: 'forbidden', message: t('admin.crossSite') });
+    return;
+  }
+  next();
+}
+
 function jsonOnly(req: Request, res: Response, next: NextFunction): void {
   const length = Number(req.headers['content-length'] ?? 0);
   if (!req.is('application/json')) {
@@ -104,7 +126,7 @@ export function registerAdminApi(RED: NodeAPI): void {
     return managerFor({ id, key: id, mode: parsed.mode, client: parsed.client });
   }
 
-  app.post('/o365/auth/start', write, jsonOnly, async (req: Request, res: Response) => {
+  app.post('/o365/auth/start', write, sameOrigin, jsonOnly, async (req: Request, res: Response) => {
     try {
       const body = req.body as Record<string, unknown>;
       const manager = dialogManager(body);
@@ -117,7 +139,7 @@ export function registerAdminApi(RED: NodeAPI): void {
     }
   });
 
-  app.post('/o365/auth/device', write, jsonOnly, async (req: Request, res: Response) => {
+  app.post('/o365/auth/device', write, sameOrigin, jsonOnly, async (req: Request, res: Response) => {
     try {
       const manager = dialogManager(req.body as Record<string, unknown>);
       const started = await beginDeviceSignIn(manager, {
@@ -134,7 +156,7 @@ export function registerAdminApi(RED: NodeAPI): void {
     }
   });
 
-  app.post('/o365/auth/exchange', write, jsonOnly, async (req: Request, res: Response) => {
+  app.post('/o365/auth/exchange', write, sameOrigin, jsonOnly, async (req: Request, res: Response) => {
     try {
       const body = req.body as Record<string, unknown>;
       const id = nodeId(body.id);
@@ -173,7 +195,7 @@ export function registerAdminApi(RED: NodeAPI): void {
     }
   });
 
-  app.get('/o365/auth/status/:id', read, async (req: Request, res: Response) => {
+  app.get('/o365/auth/status/:id', read, sameOrigin, async (req: Request, res: Response) => {
     try {
       const id = nodeId(req.params.id);
       const manager = knownManager(id);
@@ -196,7 +218,7 @@ export function registerAdminApi(RED: NodeAPI): void {
     }
   });
 
-  app.post('/o365/auth/signout', write, jsonOnly, async (req: Request, res: Response) => {
+  app.post('/o365/auth/signout', write, sameOrigin, jsonOnly, async (req: Request, res: Response) => {
     try {
       const id = nodeId((req.body as Record<string, unknown>).id);
       const manager = knownManager(id);
@@ -209,7 +231,7 @@ export function registerAdminApi(RED: NodeAPI): void {
     }
   });
 
-  app.get('/o365/calendars/:id', write, async (req: Request, res: Response) => {
+  app.get('/o365/calendars/:id', write, sameOrigin, async (req: Request, res: Response) => {
     try {
       const id = nodeId(req.params.id);
       const manager = knownManager(id);

@@ -2,11 +2,10 @@
 // module, Retry-After and backoff with jitter, one refresh-and-retry on 401, paging by @odata.nextLink, and
 // Graph's error JSON turned into O365Error with the request-id.
 import { O365Error } from './errors';
-import { HttpAnswer, parseJson, send } from './http';
+import { abortedError, backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from './http';
 import { t } from './i18n';
 
 export const MAILBOX_CONCURRENCY = 4;
-export const RETRY_AFTER_CAP_SECONDS = 120;
 
 export interface GraphClientOptions {
   graphEndpoint: string;
@@ -52,7 +51,7 @@ class Gate {
       const abort = () => {
         const at = this.waiting.indexOf(go);
         if (at >= 0) this.waiting.splice(at, 1);
-        reject(aborted());
+        reject(abortedError());
       };
       this.waiting.push(go);
       signal?.addEventListener('abort', abort, { once: true });
@@ -84,44 +83,6 @@ function gateFor(key: string): Gate {
 function releaseGate(key: string, gate: Gate): void {
   gate.leave();
   if (gate.idle) gates.delete(key);
-}
-
-function aborted(): O365Error {
-  return new O365Error('ABORTED', t('errors.aborted'), { code: 'ABORTED' });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(aborted());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', abort);
-      resolve();
-    }, ms);
-    const abort = () => {
-      clearTimeout(timer);
-      reject(aborted());
-    };
-    signal?.addEventListener('abort', abort, { once: true });
-  });
-}
-
-/** Retry-After in seconds (delta-seconds or an HTTP date), capped; undefined when absent or unreadable. */
-export function retryAfterSeconds(value: string | undefined, at = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  let seconds: number;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) seconds = Number(trimmed);
-  else {
-    const date = Date.parse(trimmed);
-    if (Number.isNaN(date)) return undefined;
-    seconds = Math.max(0, (date - at) / 1000);
-  }
-  return Math.min(seconds, RETRY_AFTER_CAP_SECONDS);
-}
-
-function backoffMs(attempt: number, base: number): number {
-  const ceiling = Math.min(30_000, base * 2 ** attempt);
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
 interface GraphErrorBody {
@@ -175,7 +136,7 @@ export class GraphClient {
     let token = await this.options.getToken();
     let refreshed = false;
     for (let attempt = 0; ; attempt += 1) {
-      if (options.signal?.aborted) throw aborted();
+      if (options.signal?.aborted) throw abortedError();
       const gate = gateFor(gateKey);
       await gate.enter(options.signal);
       let answer: HttpAnswer;

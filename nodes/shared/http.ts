@@ -111,3 +111,46 @@ export function parseJson(answer: HttpAnswer, url: string): unknown {
     });
   }
 }
+
+export const RETRY_AFTER_CAP_SECONDS = 120;
+
+/** What a request or wait stopped by its node's close reports. */
+export function abortedError(): O365Error {
+  return new O365Error('ABORTED', t('errors.aborted'), { code: 'ABORTED' });
+}
+
+/** Waits `ms`, or rejects with ABORTED as soon as `signal` fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortedError());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(timer);
+      reject(abortedError());
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/** Retry-After in seconds (delta-seconds or an HTTP date), capped; undefined when absent or unreadable. */
+export function retryAfterSeconds(value: string | undefined, at = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  let seconds: number;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) seconds = Number(trimmed);
+  else {
+    const date = Date.parse(trimmed);
+    if (Number.isNaN(date)) return undefined;
+    seconds = Math.max(0, (date - at) / 1000);
+  }
+  return Math.min(seconds, RETRY_AFTER_CAP_SECONDS);
+}
+
+/** Exponential backoff with jitter: a random wait in [ceiling/2, ceiling], ceiling = base·2^attempt ≤ 30 s. */
+export function backoffMs(attempt: number, base: number): number {
+  const ceiling = Math.min(30_000, base * 2 ** attempt);
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}

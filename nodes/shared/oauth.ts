@@ -2,7 +2,7 @@
 // and Microsoft's error answers turned into messages a person can act on (keyed on error/error_codes only).
 import crypto from 'crypto';
 import { O365Error } from './errors';
-import { send, parseJson, HttpAnswer } from './http';
+import { backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from './http';
 import { t } from './i18n';
 import { now } from './test-hooks';
 import type { Account, ClientKind, TokenSet } from './types';
@@ -17,6 +17,8 @@ export interface OAuthClient {
   clientSecret?: string;
   /** Space separated delegated scopes. */
   scopes: string;
+  /** Token endpoint timeout (default 30 s; settings.js `o365Calendar.requestTimeout`). */
+  timeoutMs?: number;
 }
 
 export interface Pkce {
@@ -202,7 +204,7 @@ async function postToken(
     url,
     form,
     headers: { Accept: 'application/json' },
-    timeoutMs: TOKEN_TIMEOUT_MS,
+    timeoutMs: client.timeoutMs ?? TOKEN_TIMEOUT_MS,
   });
   let body: unknown;
   try {
@@ -223,6 +225,21 @@ function secretFor(client: OAuthClient, clientKind: ClientKind): string | undefi
   return clientKind === 'public' ? undefined : client.clientSecret || undefined;
 }
 
+const TOKEN_ATTEMPTS = 3;
+const TOKEN_RETRY_CAP_SECONDS = 10;
+
+/** An outage worth another try: no answer, or the service saying so (5xx, 429). */
+function transient(err: unknown): boolean {
+  if (!(err instanceof O365Error)) return false;
+  if (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT' || err.code === 'BAD_RESPONSE') return true;
+  const status = err.cause.status ?? 0;
+  return status >= 500 || status === 429;
+}
+
+/**
+ * One token request. Refreshes and client credentials try again (3 attempts, Retry-After capped at 10 s, else
+ * backoff with jitter) when the service is briefly away; a code is redeemed once (it is single use).
+ */
 async function requestTokens(
   client: OAuthClient,
   form: Record<string, string | undefined>,
@@ -230,9 +247,23 @@ async function requestTokens(
   context: TokenContext,
   previous?: TokenSet,
 ): Promise<TokenSet> {
-  const { answer, body } = await postToken(client, 'token', form);
-  if (answer.status !== 200 || body.error) throw tokenError(answer.status, body, context);
-  return tokenSetFrom(body, clientKind, previous);
+  const attempts = context === 'refresh' || context === 'client' ? TOKEN_ATTEMPTS : 1;
+  for (let attempt = 0; ; attempt += 1) {
+    let retryAfter: number | undefined;
+    try {
+      const { answer, body } = await postToken(client, 'token', form);
+      if (answer.status === 200 && !body.error) return tokenSetFrom(body, clientKind, previous);
+      retryAfter = retryAfterSeconds(answer.headers['retry-after']);
+      throw tokenError(answer.status, body, context);
+    } catch (err) {
+      if (attempt + 1 >= attempts || !transient(err)) throw err;
+      const wait =
+        retryAfter !== undefined
+          ? Math.min(retryAfter, TOKEN_RETRY_CAP_SECONDS) * 1000
+          : backoffMs(attempt, 500);
+      await sleep(wait);
+    }
+  }
 }
 
 export function redeemCode(

@@ -38,7 +38,12 @@ function invalid(field: string, key: string, params: Record<string, string> = {}
 }
 
 /** Checks the properties and credentials; throws INVALID_CONFIG naming the field that is wrong. */
-export function clientSettings(props: ConfigProps, clientId: unknown, clientSecret: unknown): ClientSettings {
+export function clientSettings(
+  props: ConfigProps,
+  clientId: unknown,
+  clientSecret: unknown,
+  timeoutMs?: number,
+): ClientSettings {
   const mode = text(props.mode) || 'delegated';
   if (mode !== 'delegated' && mode !== 'application') throw invalid('mode', 'mode', { value: mode });
   const tenant = text(props.tenant);
@@ -71,6 +76,7 @@ export function clientSettings(props: ConfigProps, clientId: unknown, clientSecr
       clientId: id,
       clientSecret: secret,
       scopes: text(props.scopes) || DEFAULT_SCOPES,
+      timeoutMs,
     },
   };
 }

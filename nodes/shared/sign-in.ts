@@ -18,6 +18,7 @@ import type { TokenSet } from './types';
 
 const PENDING_LIFETIME_MS = 10 * 60_000;
 const MAX_PENDING = 100;
+const MAX_DRAFTS = 50;
 
 interface PendingSignIn {
   state: string;
@@ -78,9 +79,26 @@ export function managerFor(settings: ManagerSettings): TokenManager {
   if (previous) {
     cancelDevice(previous);
     previous.close();
+    drafts.delete(settings.id);
   }
+  evictDrafts();
   drafts.set(settings.id, wanted);
   return wanted;
+}
+
+/**
+ * Drafts are bounded: past MAX_DRAFTS the oldest idle ones go (their sign-ins stay in the store, so a deploy
+ * still finds them); one with a pending sign-in or a running device code stays.
+ */
+function evictDrafts(): void {
+  if (drafts.size < MAX_DRAFTS) return;
+  const busy = new Set([...pending.values()].map((entry) => entry.manager));
+  for (const [id, draft] of drafts) {
+    if (drafts.size < MAX_DRAFTS) break;
+    if (busy.has(draft) || devicePolls.has(draft)) continue;
+    drafts.delete(id);
+    draft.close();
+  }
 }
 
 /** The manager to ask for status or tokens by id: a draft (the dialog's latest sign-in) first, then the deployed one. */

@@ -54,7 +54,7 @@ for (const major of MAJORS) {
     before(async function () {
       sim = await simulator();
       sim.createBulkMailbox(BULK, 2500);
-      nr = await nodeRed({ major });
+      nr = await nodeRed({ section: 'faults', major });
       await nr.start();
       summary.recordRuntime(major, nr);
       const { node } = configNode(sim, nr);
@@ -303,7 +303,7 @@ for (const major of MAJORS) {
       });
       expectSurvived(run, '401 mid-paging');
       run.refreshes.should.equal(1);
-      const pages = graphRequests({ requests: run.requests });
+      const pages = graphRequests(run.requests);
       const bearers = pages.map(bearerOf);
       // Pages 1 and 2 (401) with the old token; page 2 again and page 3 with the refreshed one.
       pages.length.should.equal(4);
@@ -425,9 +425,9 @@ for (const major of MAJORS) {
         },
       });
       expectSurvived(run, 'token endpoint down, valid token');
-      refreshRequests({ requests: run.requests }).length.should.be.aboveOrEqual(1);
+      refreshRequests(run.requests).length.should.be.aboveOrEqual(1);
       run.injected.should.be.aboveOrEqual(1);
-      const used = graphRequests({ requests: run.requests }).map(bearerOf)[0];
+      const used = graphRequests(run.requests).map(bearerOf)[0];
       setOf(sim, { access: used }).should.be.aboveOrEqual(0);
     });
 
@@ -493,7 +493,7 @@ for (const major of MAJORS) {
       );
       run.complete.should.equal(PARALLEL.length);
       run.refreshes.should.equal(1);
-      refreshRequests({ requests: run.requests }).length.should.equal(1);
+      refreshRequests(run.requests).length.should.equal(1);
     });
 
     it(`${PARALLEL.length} nodes read one mailbox at once (3 pages each): never more than 4 in flight, no throttling`, async function () {

@@ -68,7 +68,7 @@ for (const major of MAJORS) {
 
     before(async function () {
       sim = await simulator();
-      nr = await nodeRed({ major });
+      nr = await nodeRed({ section: 'crash', major });
       await nr.start();
       summary.recordRuntime(major, nr);
       week = seededWeek(sim);

@@ -130,7 +130,7 @@ for (const major of MAJORS) {
       // Stricter than Microsoft: a refresh token works once. Any stale token used after a redeploy (an old node
       // refreshing with what it loaded, a mirrored credential winning over the store) would end the sign-in.
       sim.knobs.revokeUsedRefreshTokens = true;
-      nr = await nodeRed({ major, env: { O365_HARDENING_TRACK_TIMERS: '1' } });
+      nr = await nodeRed({ section: 'soak', major, env: { O365_HARDENING_TRACK_TIMERS: '1' } });
       await nr.start();
       summary.recordRuntime(major, nr);
     });

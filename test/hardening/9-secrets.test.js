@@ -9,17 +9,34 @@ const path = require('path');
 require('should');
 const { registry, summary } = require('./lib');
 
-/** The distinctive pieces of a secret: itself, URL-encoded, and its random parts (JWT segments, after a prefix). */
-function needles(secret) {
-  const out = new Set([secret, encodeURIComponent(secret)]);
-  const parts = secret.split('.');
-  if (parts.length === 3) {
-    // A JWT: payload (unique claims) and signature (random) on their own.
-    for (const part of parts.slice(1)) if (part.length >= 40) out.add(part);
+const SEPARATORS = /[^A-Za-z0-9_~%-]+/;
+const MIN_PIECE = 20;
+
+/**
+ * The distinctive pieces of a secret: its dot-separated parts of 20 characters or more (a JWT's payload and
+ * signature, the random part of a refresh token or code), as they are, URL-encoded and form-encoded (a client
+ * secret's "~" becomes %7E in a form body). Any copy of a secret, whole or without its header, holds them.
+ */
+function pieces(secret) {
+  const out = new Set();
+  const forms = [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)];
+  for (const form of forms) {
+    for (const piece of form.split(SEPARATORS)) if (piece.length >= MIN_PIECE) out.add(piece);
   }
-  const random = /^1\.AXkAT-(?:sim|code\.)(.+)$/.exec(secret) || /^DAQABIQEAAAB-sim\.(.+)$/.exec(secret);
-  if (random && random[1].length >= 40) out.add(random[1]);
+  if (out.size === 0) out.add(secret);
   return [...out];
+}
+
+/**
+ * Where any piece occurs in a text: the text is cut at every character no secret contains (and at dots), and each
+ * cut compared with the set of pieces; linear in the text, so the whole run's logs and answers take a moment.
+ */
+function piecesIn(text, index) {
+  const hits = new Set();
+  for (const cut of text.split(SEPARATORS)) {
+    if (cut.length >= MIN_PIECE && index.has(cut)) hits.add(cut);
+  }
+  return hits;
 }
 
 /** Every secret the simulators know, by kind. */
@@ -84,28 +101,36 @@ describe('hardening: secrets (after every other section)', function () {
         });
       }
     }
-    // The scan would see a leak: a token planted whole, URL-encoded, or a JWT without its header, is found.
-    const refresh = [...secrets.keys()].find((k) => secrets.get(k) === 'refresh token');
-    const access = [...secrets.keys()].find((k) => secrets.get(k) === 'access token');
-    for (const [secret, text] of [
-      [refresh, `[info] refreshed with ${refresh}`],
-      [refresh, `grant_type=refresh_token&refresh_token=${encodeURIComponent(refresh)}`],
-      [access, `Authorization: Bearer …${access.slice(access.indexOf('.'))}`],
-    ]) {
-      needles(secret)
-        .some((n) => text.includes(n))
-        .should.be.true();
-    }
-
-    const found = [];
+    const index = new Map(); // piece → {secret, kind}
+    const shared = new Set(); // pieces of several secrets (a JWT header) say nothing on their own
     const kinds = {};
     for (const [secret, kind] of secrets) {
       kinds[kind] = (kinds[kind] || 0) + 1;
-      for (const needle of needles(secret)) {
-        for (const place of places) {
-          if (place.text.includes(needle))
-            found.push(`${kind} (${needle === secret ? 'whole' : 'part'}) in ${place.where}`);
-        }
+      for (const piece of pieces(secret)) {
+        if (index.has(piece) && index.get(piece).secret !== secret) shared.add(piece);
+        else index.set(piece, { secret, kind });
+      }
+    }
+    for (const piece of shared) index.delete(piece);
+    // The scan would see a leak: whole, URL- or form-encoded, a bearer token without its header, in JSON.
+    const refresh = [...secrets.keys()].find((k) => secrets.get(k) === 'refresh token');
+    const access = [...secrets.keys()].find((k) => secrets.get(k) === 'access token');
+    const client = [...secrets.keys()].find((k) => secrets.get(k) === 'client secret');
+    for (const [secret, text] of [
+      [refresh, `[info] refreshed with ${refresh}`],
+      [refresh, `grant_type=refresh_token&refresh_token=${encodeURIComponent(refresh)}&x=1`],
+      [access, `Authorization: Bearer …${access.slice(access.indexOf('.'))}`],
+      [client, new URLSearchParams({ client_secret: client }).toString()],
+      [client, JSON.stringify({ clientSecret: client })],
+    ]) {
+      [...piecesIn(text, index)].map((p) => index.get(p).secret).should.containEql(secret);
+    }
+
+    const found = [];
+    for (const place of places) {
+      for (const piece of piecesIn(place.text, index)) {
+        const { secret, kind } = index.get(piece);
+        found.push(`${kind} (${piece === secret ? 'whole' : 'part'}) in ${place.where}`);
       }
     }
     summary.recordSecrets({

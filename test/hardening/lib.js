@@ -26,9 +26,19 @@ const SCOPES = 'offline_access openid profile Calendars.Read Calendars.Read.Shar
 const registry = { sims: [], nodeReds: [], answers: [] };
 
 // The summary is printed once, after every file of the run (a root hook: this module is loaded once, by mocha).
+// The Node-RED logs go to test-artifacts/hardening-logs/ (the secrets section checked that they hold none).
 if (typeof after === 'function') {
   after(function () {
     summary.finish({ full: FULL, soakMinutes: SOAK_MINUTES, crashLoops: CRASH_LOOPS, majors: MAJORS });
+    const dir = path.join(path.resolve(__dirname, '..', '..'), 'test-artifacts', 'hardening-logs');
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    for (const nr of registry.nodeReds) {
+      fs.writeFileSync(
+        path.join(dir, `${nr.section || 'node-red'}-${path.basename(nr.userDir)}.log`),
+        `${nr.log.join('\n')}\n`,
+      );
+    }
   });
 }
 
@@ -78,12 +88,17 @@ function bearerOf(request) {
   return m ? m[1] : undefined;
 }
 
-function graphRequests(sim, since = 0) {
-  return sim.requests.slice(since).filter((r) => r.kind === 'graph');
+/** A simulator's request log (or a slice of it) from `since` on. */
+function requestsOf(source, since = 0) {
+  return (Array.isArray(source) ? source : source.requests).slice(since);
 }
 
-function refreshRequests(sim, since = 0) {
-  return sim.requests.slice(since).filter((r) => r.kind === 'token' && r.grantType === 'refresh_token');
+function graphRequests(source, since = 0) {
+  return requestsOf(source, since).filter((r) => r.kind === 'graph');
+}
+
+function refreshRequests(source, since = 0) {
+  return requestsOf(source, since).filter((r) => r.kind === 'token' && r.grantType === 'refresh_token');
 }
 
 /** A fixed week of the seeded data (Monday to Monday, UTC), independent of any clock moved later. */
@@ -133,7 +148,7 @@ const PROBE = `(function () {
  * A Node-RED process (not started) with the packed package, fast retries, the probe, and a clock file the package
  * reads its time offset from. Its log and every answer it gives go into the registry.
  */
-async function nodeRed({ major = 4, settings = {}, env = {}, auth } = {}) {
+async function nodeRed({ major = 4, section, settings = {}, env = {}, auth } = {}) {
   const tarball = await packPackage();
   const nr = new NodeRed({
     major,
@@ -146,6 +161,7 @@ async function nodeRed({ major = 4, settings = {}, env = {}, auth } = {}) {
     },
     env,
   });
+  nr.section = section;
   nr.clockFile = nr.file('hardening-clock-offset');
   fs.writeFileSync(nr.clockFile, '0');
   nr.env.O365_TEST_CLOCK_FILE = nr.clockFile;

@@ -55,8 +55,10 @@ function recordCrash({ runtime, point, mode, ok, outcome, refreshes, ms }) {
   row.ms += ms || 0;
 }
 
+/** One soak run (one per runtime). */
 function recordSoak(values) {
-  data.soak = { ...(data.soak || {}), ...values };
+  if (!data.soak) data.soak = [];
+  data.soak.push(values);
 }
 
 function abuse() {
@@ -143,47 +145,51 @@ function rows() {
       ]);
     }
   }
-  const s = data.soak;
-  if (s && s.seconds !== undefined) {
+  for (const s of data.soak || []) {
     const name = section('Soak', s.runtime);
     out.push([
       name,
       `polling every ${s.pollSeconds} s, access tokens of ${s.lifetime} s`,
       `${(s.seconds / 60).toFixed(1)} min: ${s.polls} polls, ${s.errors} errors, ${s.unauthorized} Graph 401s`,
     ]);
-    if (s.memoryStart && s.memoryEnd) {
-      out.push([
-        name,
-        'memory start → end (after GC)',
-        `RSS ${mb(s.memoryStart.rss)} → ${mb(s.memoryEnd.rss)} (peak ${mb(s.rssPeak)}), heap ${mb(
-          s.memoryStart.heapUsed,
-        )} → ${mb(s.memoryEnd.heapUsed)}`,
-      ]);
-    }
+    out.push([
+      name,
+      'memory start → end (after GC)',
+      `RSS ${mb(s.memoryStart.rss)} → ${mb(s.memoryEnd.rss)} (peak ${mb(s.rssPeak)}), heap ${mb(
+        s.memoryStart.heapUsed,
+      )} → ${mb(s.memoryEnd.heapUsed)}`,
+    ]);
     out.push([
       name,
       'refreshes: expected (token expiries) / seen',
       `${s.expiries} / ${s.refreshes} (allowed ${s.refreshMin}…${s.refreshMax}: one when due at ${s.lifetime / 2} s, at the next ${s.pollSeconds} s poll)`,
     ]);
-    if (s.redeploys) {
-      out.push([
-        name,
-        `after ${s.redeploys} redeploys`,
-        `${s.pollRate.toFixed(2)} Graph polls/s (one node: 1/s), live timers ${s.timersBefore} → ${s.timersAfter}`,
-      ]);
-    }
+    out.push([
+      name,
+      `after ${s.redeploys} redeploys`,
+      `${s.pollRate.toFixed(2)} Graph polls/s (one node: 1/s), live timers ${s.timersBefore} → ${s.timersAfter}`,
+    ]);
   }
   const a = data.abuse;
   if (a) {
-    const groups = {};
-    for (const x of a.cases) {
-      const g = (groups[x.group] = groups[x.group] || { tried: 0, refused: 0 });
-      g.tried += 1;
-      if (x.refused) g.refused += 1;
+    for (const major of [...new Set(a.cases.map((x) => x.runtime))]) {
+      const cases = a.cases.filter((x) => x.runtime === major);
+      const groups = {};
+      for (const x of cases) {
+        const g = (groups[x.group] = groups[x.group] || { tried: 0, refused: 0 });
+        g.tried += 1;
+        if (x.refused) g.refused += 1;
+      }
+      const refused = cases.filter((x) => x.refused).length;
+      out.push([
+        section('Abuse', major),
+        'cases tried / refused (changed nothing)',
+        `${cases.length} / ${refused}`,
+      ]);
+      for (const [group, g] of Object.entries(groups)) {
+        out.push([section('Abuse', major), `· ${group}`, `${g.tried} / ${g.refused}`]);
+      }
     }
-    out.push(['Abuse', 'cases tried / refused (changed nothing)', `${a.tried} / ${a.refused}`]);
-    for (const [group, g] of Object.entries(groups))
-      out.push(['Abuse', `· ${group}`, `${g.tried} / ${g.refused}`]);
   }
   const x = data.secrets;
   if (x) {

@@ -116,6 +116,25 @@ describe('admin API (runtime)', function () {
     evil.text.should.containEql('&#60;script&#62;alert(1)&#60;/script&#62;');
   });
 
+  it('refuses requests from another site’s page (Node-RED answers CORS * for the admin API)', async () => {
+    const { node } = configFor(sim);
+    const creds = signedInCredentials(sim);
+    await loadFlow([node], { cfg: creds.cfg });
+    for (const headers of [
+      { Origin: 'https://evil.example' },
+      { 'Sec-Fetch-Site': 'cross-site' },
+      { Origin: 'null' },
+    ]) {
+      const list = await helper.request().get('/o365/calendars/cfg').set(headers);
+      list.status.should.equal(403);
+      const out = await post('/o365/auth/signout', { id: 'cfg' }).set(headers);
+      out.status.should.equal(403);
+    }
+    (await helper.request().get('/o365/auth/status/cfg')).body.state.should.equal('signed-in');
+    const same = await helper.request().get('/o365/calendars/cfg').set('Sec-Fetch-Site', 'same-origin');
+    same.status.should.equal(200);
+  });
+
   it('JSON bodies only, small bodies only, well-formed ids only', async () => {
     await loadFlow(onTab([]));
     for (const path of [

@@ -264,6 +264,26 @@ describe('OAuth client against the simulator', function () {
     err.message.should.match(/unavailable \(HTTP 503\)/);
   });
 
+  it('a refresh rides out a brief outage of the token endpoint (503, reset), a code is redeemed only once', async () => {
+    const client = clientFor(sim);
+    const tokens = await oauth.redeemCode(client, await codeFor(sim, client));
+    sim.clearLog();
+    sim.fault({ on: 'token', type: '503', retryAfter: 1, times: 1 });
+    sim.fault({ on: 'token', type: 'reset', times: 1 });
+    const next = await oauth.refreshTokens(client, tokens);
+    next.accessToken.should.not.equal(tokens.accessToken);
+    sim.requests.filter((r) => r.kind === 'token').should.have.length(3);
+    sim.knobs.tokenEndpointDown = true;
+    const down = await failure(oauth.refreshTokens(client, next));
+    down.message.should.match(/unavailable/);
+    sim.knobs.tokenEndpointDown = false;
+    sim.clearLog();
+    sim.fault({ on: 'token', type: '503', times: 1 });
+    const redeem = await failure(oauth.redeemCode(client, await codeFor(sim, client)));
+    redeem.cause.status.should.equal(503);
+    sim.requests.filter((r) => r.kind === 'token').should.have.length(1);
+  });
+
   it('the grant type is spelled authorization_code (the simulator refuses the misspelling with AADSTS70003)', async () => {
     const client = clientFor(sim);
     const redeem = await codeFor(sim, client);
