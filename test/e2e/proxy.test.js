@@ -43,6 +43,24 @@ function selfSignedCert(dir) {
   return { key: fs.readFileSync(key), cert: fs.readFileSync(cert), certFile: cert };
 }
 
+/** Keeps every socket a server accepts (tunnels included), so closing can destroy them all at once. */
+function trackSockets(server) {
+  const sockets = new Set();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('secureConnection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return () =>
+    new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+}
+
 /** A TLS front for the simulator on localhost (what Microsoft's hosts are: HTTPS). */
 function tlsFront(simUrl, tls) {
   const target = new URL(simUrl);
@@ -57,12 +75,13 @@ function tlsFront(simUrl, tls) {
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
+  server.shutdown = trackSockets(server);
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 /** An HTTP proxy that records what it sees: CONNECT tunnels, plain requests, and every byte that passes. */
 function recordingProxy() {
-  const seen = { connects: [], plain: [], bytes: [] };
+  const seen = { connects: [], plain: [], bytes: [], upstreams: new Set() };
   const server = http.createServer((req, res) => {
     seen.plain.push({ method: req.method, url: req.url, headers: req.headers });
     res.writeHead(502);
@@ -72,6 +91,7 @@ function recordingProxy() {
     seen.connects.push(req.url);
     const [host, port] = req.url.split(':');
     const upstream = net.connect(Number(port), host === 'localhost' ? '127.0.0.1' : host, () => {
+      seen.upstreams.add(upstream);
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) upstream.write(head);
       client.on('data', (chunk) => seen.bytes.push(chunk));
@@ -82,6 +102,7 @@ function recordingProxy() {
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
+  server.shutdown = trackSockets(server);
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, seen })));
 }
 
@@ -105,10 +126,9 @@ describe('HTTPS_PROXY / NO_PROXY (full process, Node-RED 4)', function () {
     nr = null;
   });
   after(async () => {
-    front.closeAllConnections();
-    await new Promise((r) => front.close(r));
-    proxy.server.closeAllConnections();
-    await new Promise((r) => proxy.server.close(r));
+    for (const upstream of proxy.seen.upstreams) upstream.destroy();
+    await proxy.server.shutdown();
+    await front.shutdown();
     await sim.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });

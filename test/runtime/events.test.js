@@ -324,6 +324,33 @@ describe('o365-events (runtime)', function () {
     received[1].payload.length.should.equal(first.payload.length);
   });
 
+  it('changesOnly: the baseline survives a restart (same user dir), so nothing is announced again', async () => {
+    const w = week(sim);
+    const props = { timezone: 'UTC', changesOnly: true, start: w.start, end: w.end };
+    const creds = signedInCredentials(sim);
+    const userDir = await loadFlow(eventsFlow(sim, props), { cfg: creds.cfg });
+    let received = collect(helper.getNode('out'));
+    helper.getNode('events').receive({});
+    await waitFor(() => received.length === 1, 5000, 'first fetch');
+    received[0].changes.added.length.should.be.above(0);
+    const single = received[0].payload.find((e) => e.type === 'singleInstance');
+    await helper.unload();
+
+    // "Restart": a new runtime on the same user directory.
+    await loadFlow(eventsFlow(sim, props), { cfg: creds.cfg }, { userDir });
+    received = collect(helper.getNode('out'));
+    const before = graphRequests(sim, 'calendarView').length;
+    helper.getNode('events').receive({});
+    await waitFor(() => graphRequests(sim, 'calendarView').length === before + 1, 5000, 'second fetch');
+    await waitFor(() => lastStatus(helper.getNode('events')).fill === 'green', 5000, 'status');
+    received.should.have.length(0);
+    sim.removeEvent('megan', single.id);
+    helper.getNode('events').receive({});
+    await waitFor(() => received.length === 1, 5000, 'the removal');
+    received[0].changes.removed.should.eql([single.id]);
+    received[0].changes.added.should.have.length(0);
+  });
+
   it('changesOnly with each sends only the changed events, each with msg.change; a failed fetch changes nothing', async () => {
     const w = week(sim);
     const { events, out, caught } = await loadSignedIn(sim, {
