@@ -57,8 +57,7 @@ function prepareUserDir() {
 
 /** The demo flow: the config node on the custom cloud pointing at the simulator, already signed in. */
 function demoFlow(sim) {
-  const tokens = sim.issueTokens({});
-  const app = sim.apps.confidential;
+  const { simConfigProps, simCredentials } = require(path.join(root, 'test', 'lib', 'sim-config.js'));
   return [
     { id: 'demo-tab', type: 'tab', label: 'Microsoft 365 demo' },
     {
@@ -75,21 +74,8 @@ function demoFlow(sim) {
       id: 'demo-config',
       type: 'o365-config',
       name: 'Contoso (simulated)',
-      tenant: sim.tenantId,
-      cloud: 'custom',
-      authorityHost: sim.url,
-      graphEndpoint: sim.url,
-      mode: 'delegated',
-      scopes: 'offline_access openid profile Calendars.Read Calendars.Read.Shared',
-      redirectUri: `http://localhost:${port}/o365/auth/callback`,
-      credentials: {
-        clientId: app.clientId,
-        clientSecret: app.secret,
-        refreshToken: tokens.refresh_token,
-        accessToken: tokens.access_token,
-        expiresAt: String(Date.now() + tokens.expires_in * 1000),
-        clientKind: 'confidential',
-      },
+      ...simConfigProps(sim, { redirectUri: `http://localhost:${port}/o365/auth/callback` }),
+      credentials: simCredentials(sim).credentials,
     },
     {
       id: 'demo-inject',

@@ -1,44 +1,21 @@
 // Flows for the full-process tests: a config node on the custom cloud pointing at the simulator, and
 // GET /events (http in → o365-events → http response) with errors answered as JSON by a catch node.
 'use strict';
+const { simConfigProps, simCredentials } = require('../lib/sim-config');
 
 /** The o365-config node; `credentials` inline, as the editor sends them on deploy. */
 function configNode(
   sim,
   { id = 'cfg', credentials, redirectUri = 'http://localhost/o365/auth/callback', ...props } = {},
 ) {
-  const node = {
-    id,
-    type: 'o365-config',
-    name: 'sim',
-    tenant: sim.tenantId,
-    cloud: 'custom',
-    authorityHost: sim.url,
-    graphEndpoint: sim.url,
-    mode: 'delegated',
-    scopes: 'offline_access openid profile Calendars.Read Calendars.Read.Shared',
-    redirectUri,
-    ...props,
-  };
+  const node = { id, type: 'o365-config', name: 'sim', ...simConfigProps(sim, { redirectUri, ...props }) };
   if (credentials) node.credentials = credentials;
   return node;
 }
 
-/** Credentials of a confidential app, signed in as Megan when `signedIn` (tokens issued without HTTP). */
+/** Credentials of a registration, signed in as Megan when `signedIn` (tokens issued without HTTP). */
 function credentialsFor(sim, { signedIn = true, app = 'confidential' } = {}) {
-  const registration = sim.apps[app];
-  const credentials = { clientId: registration.clientId };
-  if (registration.secret) credentials.clientSecret = registration.secret;
-  if (signedIn) {
-    const answer = sim.issueTokens({ app });
-    Object.assign(credentials, {
-      refreshToken: answer.refresh_token,
-      accessToken: answer.access_token,
-      expiresAt: String(Date.now() + answer.expires_in * 1000),
-      clientKind: app === 'public' ? 'public' : 'confidential',
-    });
-  }
-  return credentials;
+  return simCredentials(sim, { app, signedIn }).credentials;
 }
 
 /** GET /events?start=&end=&user= → the events array; a failure → 500 {message, code, cause}. */

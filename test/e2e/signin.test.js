@@ -7,6 +7,7 @@ const path = require('path');
 const { packPackage, NodeRed } = require('../harness/nodered');
 const { startSimulator } = require('../sim/simulator');
 const { configNode, credentialsFor, eventsTab } = require('./flows');
+const { simConfigProps } = require('../lib/sim-config');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -194,16 +195,10 @@ describe('sign-in that survives refreshes, deploys and restarts (full process, N
     await nr.start();
     await nr.deploy(eventsTab('newcfg'));
     const registration = sim.apps.confidential;
-    const settings = {
-      tenant: sim.tenantId,
-      cloud: 'custom',
-      authorityHost: sim.url,
-      graphEndpoint: sim.url,
-      mode: 'delegated',
-      scopes: 'offline_access openid profile Calendars.Read Calendars.Read.Shared',
+    const settings = simConfigProps(sim, {
       redirectUri: `http://localhost:${nr.port}/o365/auth/callback`,
       clientId: registration.clientId,
-    };
+    });
     const start = await nr.admin('POST', '/o365/auth/start', {
       id: 'newcfg',
       settings,

@@ -2,6 +2,7 @@
 // remember every token they issue, flows that expose o365-events over HTTP, a clock both sides share, and the
 // record of everything the suite saw (logs, answers, user directories) for the secrets scan at the end.
 'use strict';
+const { simConfigProps } = require('../lib/sim-config');
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
@@ -20,7 +21,6 @@ const MAJORS = (process.env.O365_HARDENING_MAJORS || (FULL ? '4,5' : '4'))
   .filter((n) => n === 4 || n === 5);
 const NODE_OF = { 4: 20, 5: 24 };
 const DAY = 86_400_000;
-const SCOPES = 'offline_access openid profile Calendars.Read Calendars.Read.Shared';
 
 /** Everything the suite saw, for the secrets scan: simulators, Node-RED processes, every answer received. */
 const registry = { sims: [], nodeReds: [], answers: [] };
@@ -225,13 +225,7 @@ function configNode(sim, nr, { id = 'cfg', app = 'confidential', lifetime, user 
     id,
     type: 'o365-config',
     name: `sim ${id}`,
-    tenant: sim.tenantId,
-    cloud: 'custom',
-    authorityHost: sim.url,
-    graphEndpoint: sim.url,
-    mode: 'delegated',
-    scopes: SCOPES,
-    redirectUri: `http://localhost:${nr.port}/o365/auth/callback`,
+    ...simConfigProps(sim, { redirectUri: `http://localhost:${nr.port}/o365/auth/callback` }),
     credentials,
   };
   return { node, tokens };

@@ -6,6 +6,7 @@ const os = require('os');
 const path = require('path');
 const { helper } = require('./runtime');
 const { distPath } = require('./dist');
+const { simConfigProps, simCredentials } = require('./sim-config');
 
 const configModule = require(distPath('nodes/o365-config/o365-config.js'));
 const authModule = require(distPath('nodes/o365-auth/o365-auth.js'));
@@ -41,38 +42,20 @@ async function loadFlow(flow, credentials = {}, settings = {}) {
 /** An o365-config node on the custom cloud pointing at the simulator, and its credentials. */
 function configFor(sim, overrides = {}, app = 'confidential') {
   const id = overrides.id || 'cfg';
-  const registration = sim.apps[app];
   const node = {
     id,
     type: 'o365-config',
     name: 'sim',
-    tenant: sim.tenantId,
-    cloud: 'custom',
-    authorityHost: sim.url,
-    graphEndpoint: sim.url,
-    mode: 'delegated',
-    scopes: 'offline_access openid profile Calendars.Read Calendars.Read.Shared',
-    redirectUri: 'http://localhost:1880/o365/auth/callback',
-    ...overrides,
+    ...simConfigProps(sim, { redirectUri: 'http://localhost:1880/o365/auth/callback', ...overrides }),
   };
-  const credentials = { clientId: registration.clientId };
-  if (registration.secret && overrides.secret !== false) credentials.clientSecret = registration.secret;
+  const { credentials } = simCredentials(sim, { app, signedIn: false });
   return { node, credentials: { [id]: credentials } };
 }
 
 /** Credentials of a config node that is already signed in (tokens issued by the simulator without HTTP). */
 function signedInCredentials(sim, id = 'cfg', app = 'confidential', scope) {
-  const answer = sim.issueTokens({ app, scope });
-  const registration = sim.apps[app];
-  const creds = {
-    clientId: registration.clientId,
-    refreshToken: answer.refresh_token,
-    accessToken: answer.access_token,
-    expiresAt: String(Date.now() + answer.expires_in * 1000),
-    clientKind: app === 'public' ? 'public' : 'confidential',
-  };
-  if (registration.secret) creds.clientSecret = registration.secret;
-  return { [id]: creds, answer };
+  const { credentials, answer } = simCredentials(sim, { app, scope });
+  return { [id]: credentials, answer };
 }
 
 /** Resolves with the first value `probe` returns that is truthy, polling every 10 ms for at most `ms`. */

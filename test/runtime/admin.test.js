@@ -4,19 +4,15 @@
 require('should');
 const { startSimulator } = require('../sim/simulator');
 const { helper, onTab, loadFlow, configFor, signedInCredentials, waitFor } = require('../lib/nodes');
+const { simConfigProps } = require('../lib/sim-config');
 
+/** What the config dialog sends: its properties and the client ID. */
 function dialogSettings(sim, overrides = {}) {
-  return {
-    tenant: sim.tenantId,
-    cloud: 'custom',
-    authorityHost: sim.url,
-    graphEndpoint: sim.url,
-    mode: 'delegated',
-    scopes: 'offline_access openid profile Calendars.Read Calendars.Read.Shared',
+  return simConfigProps(sim, {
     redirectUri: 'http://localhost:1880/o365/auth/callback',
     clientId: sim.apps.confidential.clientId,
     ...overrides,
-  };
+  });
 }
 
 function post(path, body) {
