@@ -13,6 +13,7 @@ import {
   resolveWindow,
   ResolvedWindow,
   widenForAllDay,
+  zonedParts,
 } from './window';
 
 export const DEFAULT_SELECT =
@@ -190,46 +191,67 @@ export function instantOf(value: unknown, fallbackZone: ResolvedZone): number | 
   return fromLocal(local, zone);
 }
 
+/** More than any DST shift: near an edge closer than this, only the exact instants decide. */
+const DST_SLACK_MS = 3 * 3_600_000;
+
 /**
- * Is this event in the window: timed events by their instants, all-day ones by their floating dates.
- * Every UTC offset is under a day, so an event a day clear of both edges needs no zone math at all; the
- * rest are converted once per distinct dateTime and zone (`cache`, one per fetch: meetings share times).
+ * The window test for one fetch: timed events by their instants, all-day ones by their floating dates. Exact
+ * instants cost Intl calls, so most events are decided on their wall-clock reading first: in the window's own
+ * zone two wall readings differ from the instants' difference by at most a DST shift, so an event farther than
+ * that from both edges is decided by the wall clock; in any other zone, every UTC offset being under a day, an
+ * event a day clear of both edges is in. Only the rest are converted, once per distinct dateTime and zone.
  */
-export function inWindow(
-  event: GraphEvent,
-  window: ResolvedWindow,
-  zone: ResolvedZone,
-  cache: Map<string, number | undefined> = new Map(),
-): boolean {
-  const start = dateTimeOf(event.start);
-  const end = dateTimeOf(event.end);
-  if (event.isAllDay === true) {
-    const first = datePart(start.dateTime);
-    const last = datePart(end.dateTime);
-    if (!first || !last) return true;
-    return allDayInWindow(first, last, window, zone.iana);
-  }
-  const startLocal = typeof start.dateTime === 'string' ? localFields(start.dateTime) : undefined;
-  const endLocal = typeof end.dateTime === 'string' ? localFields(end.dateTime) : undefined;
-  if (
-    startLocal &&
-    endLocal &&
-    startLocal.year >= 100 &&
-    wallReading(startLocal) + DAY_MS <= window.end &&
-    wallReading(endLocal) - DAY_MS >= window.start
-  ) {
-    return true;
-  }
+export function windowFilter(window: ResolvedWindow, zone: ResolvedZone): (event: GraphEvent) => boolean {
+  const wallStart = wallReading(zonedParts(window.start, zone.iana));
+  const wallEnd = wallReading(zonedParts(window.end, zone.iana));
+  const zones = new Map<string, string>();
+  const instants = new Map<string, number | undefined>();
+  const sameZone = (timeZone: unknown): boolean => {
+    if (timeZone === undefined || timeZone === '') return true;
+    if (typeof timeZone !== 'string') return false;
+    let iana = zones.get(timeZone);
+    if (iana === undefined) {
+      try {
+        iana = resolveZone(timeZone).iana;
+      } catch {
+        iana = '';
+      }
+      zones.set(timeZone, iana);
+    }
+    return iana === zone.iana;
+  };
   const instant = (value: { dateTime?: unknown; timeZone?: unknown }) => {
     const key = `${String(value.dateTime)}|${String(value.timeZone)}`;
-    if (!cache.has(key)) cache.set(key, instantOf(value, zone));
-    return cache.get(key);
+    if (!instants.has(key)) instants.set(key, instantOf(value, zone));
+    return instants.get(key);
   };
-  const from = instant(start);
-  const to = instant(end);
-  if (from === undefined || to === undefined) return true;
-  // Graph's own rule: overlapping [start, end); a zero-length event at the window's start counts.
-  return from < window.end && (to > window.start || (to === from && from >= window.start));
+  return (event) => {
+    const start = dateTimeOf(event.start);
+    const end = dateTimeOf(event.end);
+    if (event.isAllDay === true) {
+      const first = datePart(start.dateTime);
+      const last = datePart(end.dateTime);
+      if (!first || !last) return true;
+      return allDayInWindow(first, last, window, zone.iana);
+    }
+    const startLocal = typeof start.dateTime === 'string' ? localFields(start.dateTime) : undefined;
+    const endLocal = typeof end.dateTime === 'string' ? localFields(end.dateTime) : undefined;
+    if (startLocal && endLocal && startLocal.year >= 100) {
+      const from = wallReading(startLocal);
+      const to = wallReading(endLocal);
+      if (sameZone(start.timeZone) && sameZone(end.timeZone)) {
+        if (from < wallEnd - DST_SLACK_MS && to > wallStart + DST_SLACK_MS) return true;
+        if (from >= wallEnd + DST_SLACK_MS || to <= wallStart - DST_SLACK_MS) return false;
+      } else if (from + DAY_MS <= window.end && to - DAY_MS >= window.start) {
+        return true;
+      }
+    }
+    const from = instant(start);
+    const to = instant(end);
+    if (from === undefined || to === undefined) return true;
+    // Graph's own rule: overlapping [start, end); a zero-length event at the window's start counts.
+    return from < window.end && (to > window.start || (to === from && from >= window.start));
+  };
 }
 
 function graphUrl(graph: GraphClient, request: EventsRequest): string {
@@ -266,10 +288,7 @@ export async function fetchEvents(
 ): Promise<EventsResult> {
   const url = graphUrl(graph, request);
   const headers = { Prefer: `outlook.timezone="${request.zone.windows}"` };
-  const instants = new Map<string, number | undefined>();
-  const accept = request.window
-    ? (e: GraphEvent) => inWindow(e, request.window!, request.zone, instants)
-    : undefined;
+  const accept = request.window ? windowFilter(request.window, request.zone) : undefined;
   let result: { items: GraphEvent[]; requests: number };
   try {
     result = await graph.getAll(url, {
