@@ -26,3 +26,9 @@ export class O365Error extends Error {
 export function isO365Error(err: unknown): err is O365Error {
   return err instanceof O365Error;
 }
+
+/** The first line of a server's error description, bounded: enough to act on, never a whole HTML page. */
+export function firstLine(text: unknown): string {
+  if (typeof text !== 'string') return '';
+  return text.split(/\r?\n/)[0].trim().slice(0, 300);
+}

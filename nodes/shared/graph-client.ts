@@ -1,7 +1,7 @@
 // The one Graph client: bearer token from the config node, at most 4 requests in flight per mailbox across the
 // module, Retry-After and backoff with jitter, one refresh-and-retry on 401, paging by @odata.nextLink, and
 // Graph's error JSON turned into O365Error with the request-id.
-import { O365Error } from './errors';
+import { firstLine, O365Error } from './errors';
 import { abortedError, backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from './http';
 import { t } from './i18n';
 
@@ -93,7 +93,7 @@ interface GraphErrorBody {
 export function graphError(answer: HttpAnswer, body: unknown): O365Error {
   const error = (body as GraphErrorBody | undefined)?.error;
   const code = typeof error?.code === 'string' && error.code ? error.code : `HTTP_${answer.status}`;
-  const detail = typeof error?.message === 'string' ? error.message.split(/\r?\n/)[0].slice(0, 300) : '';
+  const detail = firstLine(error?.message);
   const requestId =
     answer.headers['request-id'] ??
     (typeof error?.innerError?.['request-id'] === 'string' ? error.innerError['request-id'] : undefined);

@@ -1,7 +1,7 @@
 // The token endpoint client: authorize URLs with PKCE, code redemption, refresh, client credentials and device code,
 // and Microsoft's error answers turned into messages a person can act on (keyed on error/error_codes only).
 import crypto from 'crypto';
-import { O365Error } from './errors';
+import { firstLine, O365Error } from './errors';
 import { backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from './http';
 import { t } from './i18n';
 import { now } from './test-hooks';
@@ -164,11 +164,6 @@ const EXPLAINED_CODES = [
 ] as const;
 
 export type TokenContext = 'code' | 'refresh' | 'device' | 'client' | 'devicecode';
-
-function firstLine(text: unknown): string {
-  if (typeof text !== 'string') return '';
-  return text.split(/\r?\n/)[0].trim().slice(0, 300);
-}
 
 /** A token endpoint error as an O365Error: `code` = the OAuth error, `cause.aadsts` = Microsoft's codes. */
 export function tokenError(status: number, body: TokenAnswer, context: TokenContext): O365Error {

@@ -1,6 +1,6 @@
 // Interactive sign-ins shared by the editor (admin API) and the o365-auth node: pending authorization-code
 // sign-ins keyed by their single-use `state`, device-code polling, and which manager a sign-in belongs to.
-import { O365Error } from './errors';
+import { firstLine, O365Error } from './errors';
 import { t } from './i18n';
 import {
   buildAuthorizeUrl,
@@ -174,10 +174,6 @@ export function parseSignInInput(input: string): ParsedInput {
     };
   }
   return { code: text };
-}
-
-function firstLine(text: string | undefined): string {
-  return (text ?? '').split(/\r?\n/)[0].slice(0, 300);
 }
 
 /**
