@@ -1,5 +1,5 @@
 // The national clouds: which login host and which Graph host a config node talks to.
-import { O365Error } from './errors';
+import { configError } from './errors';
 
 export type CloudName = 'global' | 'usgov' | 'usgovdod' | 'china' | 'custom';
 
@@ -37,24 +37,12 @@ function baseUrl(value: string, field: string): string {
   try {
     url = new URL(value.trim());
   } catch {
-    throw new O365Error(
-      'INVALID_CONFIG',
-      `${field} "${value}" is not a URL; enter a base URL such as https://login.microsoftonline.com`,
-      { field },
-    );
+    throw configError(field, 'urlForm', { field, value });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new O365Error('INVALID_CONFIG', `${field} must be an http(s) URL, not "${url.protocol}"`, {
-      field,
-    });
+    throw configError(field, 'urlScheme', { field, value: url.protocol });
   }
-  if (url.search || url.hash || url.username || url.password) {
-    throw new O365Error(
-      'INVALID_CONFIG',
-      `${field} must be a plain base URL without query, fragment or user info`,
-      { field },
-    );
-  }
+  if (url.search || url.hash || url.username || url.password) throw configError(field, 'urlPlain', { field });
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -62,11 +50,7 @@ function baseUrl(value: string, field: string): string {
 export function resolveEndpoints(cloud: string, authorityHost = '', graphEndpoint = ''): Endpoints {
   if (cloud === 'custom') {
     if (!authorityHost || !graphEndpoint) {
-      throw new O365Error(
-        'INVALID_CONFIG',
-        'The custom cloud needs both the login host and the Graph endpoint URLs',
-        { field: authorityHost ? 'graphEndpoint' : 'authorityHost' },
-      );
+      throw configError(authorityHost ? 'graphEndpoint' : 'authorityHost', 'customMissing');
     }
     return {
       authorityHost: baseUrl(authorityHost, 'authorityHost'),
@@ -75,9 +59,7 @@ export function resolveEndpoints(cloud: string, authorityHost = '', graphEndpoin
   }
   const hosts = CLOUDS[(cloud || 'global') as Exclude<CloudName, 'custom'>];
   if (!hosts) {
-    throw new O365Error('INVALID_CONFIG', `cloud "${cloud}" is not one of ${CLOUD_NAMES.join(', ')}`, {
-      field: 'cloud',
-    });
+    throw configError('cloud', 'cloud', { value: cloud, names: CLOUD_NAMES.join(', ') });
   }
   return { ...hosts };
 }

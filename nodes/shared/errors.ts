@@ -1,4 +1,5 @@
 // Errors that reach flows: built from chosen fields only, so no header, token or form body can ride along.
+import { t } from './i18n';
 
 /** What Catch nodes see as `msg.error.cause` (Node-RED keeps only message, code, stack and cause). */
 export interface O365ErrorCause {
@@ -31,4 +32,12 @@ export function isO365Error(err: unknown): err is O365Error {
 export function firstLine(text: unknown): string {
   if (typeof text !== 'string') return '';
   return text.split(/\r?\n/)[0].trim().slice(0, 300);
+}
+
+/** A config node setting that cannot work: the message from the catalog (errors.config.<key>), the field named. */
+export function configError(field: string, key: string, params: Record<string, string> = {}): O365Error {
+  return new O365Error('INVALID_CONFIG', t(`errors.config.${key}`, params), {
+    code: 'INVALID_CONFIG',
+    field,
+  });
 }

@@ -1,7 +1,6 @@
 // A config node's properties (deployed or sent by the editor) checked and turned into the OAuth client settings.
 import { resolveEndpoints } from './clouds';
-import { O365Error } from './errors';
-import { t } from './i18n';
+import { configError } from './errors';
 import { isMultiTenantAlias, OAuthClient } from './oauth';
 import type { AuthMode } from './token-manager';
 
@@ -30,13 +29,6 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
-function invalid(field: string, key: string, params: Record<string, string> = {}): O365Error {
-  return new O365Error('INVALID_CONFIG', t(`errors.config.${key}`, params), {
-    code: 'INVALID_CONFIG',
-    field,
-  });
-}
-
 /** Checks the properties and credentials; throws INVALID_CONFIG naming the field that is wrong. */
 export function clientSettings(
   props: ConfigProps,
@@ -45,17 +37,17 @@ export function clientSettings(
   timeoutMs?: number,
 ): ClientSettings {
   const mode = text(props.mode) || 'delegated';
-  if (mode !== 'delegated' && mode !== 'application') throw invalid('mode', 'mode', { value: mode });
+  if (mode !== 'delegated' && mode !== 'application') throw configError('mode', 'mode', { value: mode });
   const tenant = text(props.tenant);
-  if (!tenant) throw invalid('tenant', 'tenantMissing');
+  if (!tenant) throw configError('tenant', 'tenantMissing');
   if (!GUID.test(tenant) && !DOMAIN.test(tenant) && !isMultiTenantAlias(tenant)) {
-    throw invalid('tenant', 'tenantForm', { value: tenant });
+    throw configError('tenant', 'tenantForm', { value: tenant });
   }
   if (mode === 'application' && isMultiTenantAlias(tenant))
-    throw invalid('tenant', 'applicationTenant', { value: tenant });
+    throw configError('tenant', 'applicationTenant', { value: tenant });
   const id = text(clientId);
-  if (!id) throw invalid('clientId', 'clientIdMissing');
-  if (!GUID.test(id)) throw invalid('clientId', 'clientIdForm', { value: id });
+  if (!id) throw configError('clientId', 'clientIdMissing');
+  if (!GUID.test(id)) throw configError('clientId', 'clientIdForm', { value: id });
   const endpoints = resolveEndpoints(
     text(props.cloud) || 'global',
     text(props.authorityHost),
@@ -65,7 +57,7 @@ export function clientSettings(
     typeof clientSecret === 'string' && clientSecret && clientSecret !== '__PWRD__'
       ? clientSecret
       : undefined;
-  if (mode === 'application' && !secret) throw invalid('clientSecret', 'applicationSecret');
+  if (mode === 'application' && !secret) throw configError('clientSecret', 'applicationSecret');
   return {
     mode,
     redirectUri: text(props.redirectUri),
