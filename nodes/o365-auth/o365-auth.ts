@@ -2,12 +2,12 @@
 // the redirected URL (or a bare code) completes it, topic "device" runs a device-code sign-in, "status" and
 // "signout" do what they say. No token, code or secret ever goes into a message.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import type { O365ConfigNode } from '../shared/config-node';
-import { O365Error } from '../shared/errors';
-import { t } from '../shared/i18n';
-import { beginDeviceSignIn, beginSignIn, completeSignIn, parseSignInInput } from '../shared/sign-in';
-import { configProblem, statusForAuth, toNodeError } from '../shared/status';
-import type { AuthStatus } from '../shared/token-manager';
+import type { O365ConfigNode } from '../shared/node-red/config-node';
+import { O365Error } from '../shared/node-red/errors';
+import { t } from '../shared/node-red/i18n';
+import { beginDeviceSignIn, beginSignIn, completeSignIn, parseSignInInput } from '../shared/auth/sign-in';
+import { configProblem, statusForAuth, toNodeError } from '../shared/node-red/status';
+import type { AuthStatus } from '../shared/auth/token-manager';
 
 interface AuthDef extends NodeDef {
   config: string;

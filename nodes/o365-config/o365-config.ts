@@ -4,15 +4,15 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { registerAdminApi } from '../shared/admin-api';
-import { O365Error } from '../shared/errors';
-import { GraphClient } from '../shared/graph-client';
-import { t, useTranslator } from '../shared/i18n';
-import { clientSettings, ConfigProps } from '../shared/settings';
-import { registerDeployed, unregisterDeployed, useStore } from '../shared/sign-in';
-import type { O365ConfigNode, StateListener } from '../shared/config-node';
-import { TokenStore } from '../shared/token-store';
-import { AuthStatus, MirroredTokens, TokenManager } from '../shared/token-manager';
+import { registerAdminApi } from '../shared/auth/admin-api';
+import { O365Error } from '../shared/node-red/errors';
+import { GraphClient } from '../shared/graph/graph-client';
+import { t, useTranslator } from '../shared/node-red/i18n';
+import { clientSettings, ConfigProps } from '../shared/node-red/settings';
+import { registerDeployed, unregisterDeployed, useStore } from '../shared/auth/sign-in';
+import type { O365ConfigNode, StateListener } from '../shared/node-red/config-node';
+import { TokenStore } from '../shared/auth/token-store';
+import { AuthStatus, MirroredTokens, TokenManager } from '../shared/auth/token-manager';
 
 interface ConfigDef extends NodeDef, ConfigProps {}
 

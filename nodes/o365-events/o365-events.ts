@@ -2,8 +2,8 @@
 // and emits them as one array or one message per event (with msg.parts), or only what changed.
 import crypto from 'crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { BaselineStore } from '../shared/baseline-store';
-import type { O365ConfigNode } from '../shared/config-node';
+import { BaselineStore } from '../shared/calendar/baseline-store';
+import type { O365ConfigNode } from '../shared/node-red/config-node';
 import {
   DEFAULT_SELECT,
   diffEvents,
@@ -14,8 +14,8 @@ import {
   hasChanges,
   resolveRequest,
   View,
-} from '../shared/events-controller';
-import { t } from '../shared/i18n';
+} from '../shared/calendar/events-controller';
+import { t } from '../shared/node-red/i18n';
 import {
   configProblem,
   statusForAuth,
@@ -23,10 +23,10 @@ import {
   statusNotConfigured,
   statusWaiting,
   toNodeError,
-} from '../shared/status';
+} from '../shared/node-red/status';
 import { now } from '../shared/test-hooks';
-import type { AuthStatus } from '../shared/token-manager';
-import { zonedParts } from '../shared/window';
+import type { AuthStatus } from '../shared/auth/token-manager';
+import { zonedParts } from '../shared/time/wall-clock';
 
 interface EventsDef extends NodeDef {
   config: string;

@@ -5,7 +5,7 @@ const path = require('path');
 const root = path.resolve(__dirname, '..', '..');
 const dist = process.env.O365_DIST ? path.resolve(process.env.O365_DIST) : path.join(root, 'dist');
 
-/** Absolute path of a compiled file, e.g. distPath('nodes/shared/window.js'). */
+/** Absolute path of a compiled file, e.g. distPath('nodes/shared/time/window.js'). */
 function distPath(rel) {
   return path.join(dist, rel);
 }

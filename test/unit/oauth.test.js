@@ -5,7 +5,7 @@ require('should');
 const { startSimulator } = require('../sim/simulator');
 const { distPath } = require('../lib/dist');
 
-const oauth = require(distPath('nodes/shared/oauth.js'));
+const oauth = require(distPath('nodes/shared/auth/oauth.js'));
 
 function clientFor(sim, overrides = {}, app = 'confidential') {
   return {

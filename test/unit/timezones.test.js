@@ -4,7 +4,7 @@ const { execFileSync } = require('child_process');
 const should = require('should');
 const { distPath } = require('../lib/dist');
 
-const modulePath = distPath('nodes/shared/timezones.js');
+const modulePath = distPath('nodes/shared/time/zones.js');
 const tz = require(modulePath);
 const { WINDOWS_TO_IANA_MAP } = require('windows-iana');
 

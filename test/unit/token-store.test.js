@@ -8,7 +8,7 @@ const { spawn } = require('child_process');
 const should = require('should');
 const { distPath } = require('../lib/dist');
 
-const storeModule = distPath('nodes/shared/token-store.js');
+const storeModule = distPath('nodes/shared/auth/token-store.js');
 const hooksModule = distPath('nodes/shared/test-hooks.js');
 const { TokenStore, SEEN_LIMIT, SWEEP_GRACE_MS } = require(storeModule);
 const hooks = require(hooksModule);

@@ -5,9 +5,10 @@
 require('should');
 const { distPath } = require('../lib/dist');
 
-const { windowFilter, instantOf } = require(distPath('nodes/shared/events-controller.js'));
-const { resolveZone } = require(distPath('nodes/shared/timezones.js'));
-const { fromLocal, isoWithOffset, zonedParts } = require(distPath('nodes/shared/window.js'));
+const { windowFilter } = require(distPath('nodes/shared/calendar/events-controller.js'));
+const { instantOf } = require(distPath('nodes/shared/time/instants.js'));
+const { resolveZone } = require(distPath('nodes/shared/time/zones.js'));
+const { fromLocal, isoWithOffset, zonedParts } = require(distPath('nodes/shared/time/wall-clock.js'));
 
 const HOUR = 3_600_000;
 

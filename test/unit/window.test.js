@@ -5,7 +5,10 @@ const vm = require('vm');
 const should = require('should');
 const { distPath } = require('../lib/dist');
 
-const w = require(distPath('nodes/shared/window.js'));
+const w = {
+  ...require(distPath('nodes/shared/time/wall-clock.js')),
+  ...require(distPath('nodes/shared/time/window.js')),
+};
 
 const BERLIN = 'Europe/Berlin'; // CET +01:00 / CEST +02:00; 2026: 29 Mar 02:00→03:00, 25 Oct 03:00→02:00
 const NEW_YORK = 'America/New_York'; // EST -05:00 / EDT -04:00; 2026: 8 Mar 02:00→03:00, 1 Nov 02:00→01:00

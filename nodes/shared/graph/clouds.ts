@@ -1,5 +1,5 @@
 // The national clouds: which login host and which Graph host a config node talks to.
-import { configError } from './errors';
+import { configError } from '../node-red/errors';
 
 export type CloudName = 'global' | 'usgov' | 'usgovdod' | 'china' | 'custom';
 

@@ -1,7 +1,7 @@
 // Interactive sign-ins shared by the editor (admin API) and the o365-auth node: pending authorization-code
 // sign-ins keyed by their single-use `state`, device-code polling, and which manager a sign-in belongs to.
-import { firstLine, O365Error } from './errors';
-import { t } from './i18n';
+import { firstLine, O365Error } from '../node-red/errors';
+import { t } from '../node-red/i18n';
 import {
   buildAuthorizeUrl,
   createPkce,
@@ -11,7 +11,7 @@ import {
   redeemCode,
   startDeviceCode,
 } from './oauth';
-import { now } from './test-hooks';
+import { now } from '../test-hooks';
 import type { TokenStore } from './token-store';
 import { AuthStatus, ManagerSettings, sameSettings, TokenManager } from './token-manager';
 import type { TokenSet } from './types';

@@ -32,7 +32,7 @@ function interpolate(template: string, params: Params = {}): string {
 
 function fallback(key: string, params?: Params): string {
   if (!fallbackCatalog) {
-    const file = path.join(__dirname, '..', 'o365-config', 'locales', 'en-US', 'o365-config.json');
+    const file = path.join(__dirname, '..', '..', 'o365-config', 'locales', 'en-US', 'o365-config.json');
     try {
       fallbackCatalog = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch {

@@ -1,10 +1,10 @@
 // The token endpoint client: authorize URLs with PKCE, code redemption, refresh, client credentials and device code,
 // and Microsoft's error answers turned into messages a person can act on (keyed on error/error_codes only).
 import crypto from 'crypto';
-import { firstLine, O365Error } from './errors';
-import { backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from './http';
-import { t } from './i18n';
-import { now } from './test-hooks';
+import { firstLine, O365Error } from '../node-red/errors';
+import { backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from '../graph/http';
+import { t } from '../node-red/i18n';
+import { now } from '../test-hooks';
 import type { Account, ClientKind, TokenSet } from './types';
 
 /** What the token endpoint needs to know about a registration. */

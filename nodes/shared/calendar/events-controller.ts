@@ -1,20 +1,13 @@
 // What o365-events does, without Node-RED: resolve the request (mailbox, calendar, window, zone), fetch it through
 // the Graph client, keep all-day events by their floating dates, and compute the difference for changesOnly.
-import { O365Error } from './errors';
-import { calendarPath, GraphClient, mailboxKey, mailboxPath } from './graph-client';
-import { t } from './i18n';
-import { now } from './test-hooks';
-import { resolveZone, ResolvedZone } from './timezones';
-import {
-  allDayInWindow,
-  DAY_MS,
-  fromLocal,
-  LocalTime,
-  resolveWindow,
-  ResolvedWindow,
-  widenForAllDay,
-  zonedParts,
-} from './window';
+import { O365Error } from '../node-red/errors';
+import { calendarPath, GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
+import { t } from '../node-red/i18n';
+import { now } from '../test-hooks';
+import { resolveZone, ResolvedZone } from '../time/zones';
+import { addInstants, dateOf, dateTimeOf, instantOf, localFields, wallReading } from '../time/instants';
+import { DAY_MS, zonedParts } from '../time/wall-clock';
+import { allDayInWindow, resolveWindow, ResolvedWindow, widenForAllDay } from '../time/window';
 
 export const DEFAULT_SELECT =
   'subject,start,end,isAllDay,location,organizer,attendees,showAs,isCancelled,type,seriesMasterId,webLink,onlineMeeting,bodyPreview,categories,sensitivity';
@@ -131,66 +124,6 @@ export function resolveRequest(
   };
 }
 
-function datePart(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const match = /^(\d{4}-\d{2}-\d{2})/.exec(value);
-  return match ? match[1] : undefined;
-}
-
-const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/;
-
-/** Graph's offset-less dateTime ('2026-11-27T09:00:00.0000000') as wall-clock fields. */
-function localFields(dateTime: string): LocalTime | undefined {
-  const m = LOCAL_DATE_TIME.exec(dateTime);
-  if (!m) return undefined;
-  return {
-    year: Number(m[1]),
-    month: Number(m[2]),
-    day: Number(m[3]),
-    hour: Number(m[4]),
-    minute: Number(m[5]),
-    second: Number(m[6] ?? 0),
-    millisecond: Number((m[7] ?? '0').slice(0, 3).padEnd(3, '0')),
-  };
-}
-
-/** The wall-clock fields read as if they were UTC: the instant they name is within a day of it in any zone. */
-function wallReading(local: LocalTime): number {
-  return Date.UTC(
-    local.year,
-    local.month - 1,
-    local.day,
-    local.hour,
-    local.minute,
-    local.second,
-    local.millisecond,
-  );
-}
-
-function dateTimeOf(value: unknown): { dateTime?: unknown; timeZone?: unknown } {
-  return value && typeof value === 'object' ? (value as { dateTime?: unknown; timeZone?: unknown }) : {};
-}
-
-/** The instant of a Graph dateTimeTimeZone ({dateTime without offset, timeZone name}). */
-export function instantOf(value: unknown, fallbackZone: ResolvedZone): number | undefined {
-  const { dateTime, timeZone } = dateTimeOf(value);
-  if (typeof dateTime !== 'string') return undefined;
-  const local = localFields(dateTime);
-  if (!local) {
-    const parsed = Date.parse(dateTime);
-    return Number.isNaN(parsed) ? undefined : parsed;
-  }
-  let zone = fallbackZone.iana;
-  if (typeof timeZone === 'string' && timeZone) {
-    try {
-      zone = resolveZone(timeZone).iana;
-    } catch {
-      zone = fallbackZone.iana;
-    }
-  }
-  return fromLocal(local, zone);
-}
-
 /** More than any DST shift: near an edge closer than this, only the exact instants decide. */
 const DST_SLACK_MS = 3 * 3_600_000;
 
@@ -229,8 +162,8 @@ export function windowFilter(window: ResolvedWindow, zone: ResolvedZone): (event
     const start = dateTimeOf(event.start);
     const end = dateTimeOf(event.end);
     if (event.isAllDay === true) {
-      const first = datePart(start.dateTime);
-      const last = datePart(end.dateTime);
+      const first = dateOf(start.dateTime);
+      const last = dateOf(end.dateTime);
       if (!first || !last) return true;
       return allDayInWindow(first, last, window, zone.iana);
     }
@@ -305,6 +238,7 @@ export async function fetchEvents(
   let events = result.items;
   const requests = result.requests;
   if (request.maxEvents && events.length > request.maxEvents) events = events.slice(0, request.maxEvents);
+  events = events.map((event) => addInstants(event, request.zone));
   return { events, requests, window: request.window };
 }
 

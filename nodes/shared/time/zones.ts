@@ -1,7 +1,7 @@
 // Time-zone names: the IANA name local date math uses, and the Windows name Graph's `Prefer: outlook.timezone` takes.
 import { findIana, findWindows, IANA_ALIAS_MAP, WINDOWS_TO_IANA_MAP } from 'windows-iana';
-import { O365Error } from './errors';
-import { offsetMinutes } from './window';
+import { O365Error } from '../node-red/errors';
+import { offsetMinutes } from './wall-clock';
 
 /** One zone under both of its names. */
 export interface ResolvedZone {

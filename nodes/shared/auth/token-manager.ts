@@ -1,10 +1,10 @@
 // One config node's sign-in: which tokens are current, when to refresh (single flight per store key across the
 // module), where to keep them (token store first, Node-RED credentials as a mirror) and what state to show.
 import { EventEmitter } from 'events';
-import { O365Error } from './errors';
-import { t } from './i18n';
+import { O365Error } from '../node-red/errors';
+import { t } from '../node-red/i18n';
 import { clientCredentials, needsSignIn, normalizeScopes, OAuthClient, refreshTokens } from './oauth';
-import { crashPoint, now } from './test-hooks';
+import { crashPoint, now } from '../test-hooks';
 import type { TokenStore } from './token-store';
 import type { Account, ClientKind, Fingerprint, TokenSet } from './types';
 

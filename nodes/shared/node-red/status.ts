@@ -2,7 +2,7 @@
 import type { NodeStatus } from 'node-red';
 import { O365Error } from './errors';
 import { t } from './i18n';
-import type { AuthStatus } from './token-manager';
+import type { AuthStatus } from '../auth/token-manager';
 
 /** Enough of the config node for the checks here (avoids a cycle with the node module). */
 interface ConfigLike {

@@ -2,7 +2,7 @@
 import * as crypto from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { crashPoint, now } from './test-hooks';
+import { crashPoint, now } from '../test-hooks';
 import type { Fingerprint, TokenSet } from './types';
 
 export interface TokenStoreOptions {

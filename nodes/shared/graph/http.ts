@@ -2,8 +2,8 @@
 // through an error, answers arrive as text (we parse JSON ourselves, so broken JSON is an error, not a crash),
 // and HTTPS_PROXY/NO_PROXY work (axios tunnels HTTPS through the proxy with CONNECT).
 import axios, { AxiosInstance } from 'axios';
-import { O365Error } from './errors';
-import { t } from './i18n';
+import { O365Error } from '../node-red/errors';
+import { t } from '../node-red/i18n';
 
 export interface HttpAnswer {
   status: number;
@@ -12,11 +12,13 @@ export interface HttpAnswer {
 }
 
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   /** A form body (application/x-www-form-urlencoded). */
   form?: Record<string, string | undefined>;
+  /** A JSON body (application/json); ignored when `form` is given. */
+  json?: unknown;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -63,13 +65,17 @@ function hostOf(url: string): string {
 
 /** Sends one request; transport failures become an O365Error holding only the host and the error code. */
 export async function send(request: HttpRequest): Promise<HttpAnswer> {
-  const body = request.form
-    ? new URLSearchParams(
-        Object.entries(request.form).filter((entry): entry is [string, string] => entry[1] !== undefined),
-      ).toString()
-    : undefined;
   const headers: Record<string, string> = { ...(request.headers ?? {}) };
-  if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+  let body: string | undefined;
+  if (request.form) {
+    body = new URLSearchParams(
+      Object.entries(request.form).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ).toString();
+    headers['Content-Type'] = 'application/x-www-form-urlencoded';
+  } else if (request.json !== undefined) {
+    body = JSON.stringify(request.json);
+    headers['Content-Type'] = 'application/json';
+  }
   try {
     const answer = await instance().request<string>({
       method: request.method,

@@ -1,8 +1,8 @@
 // A config node's properties (deployed or sent by the editor) checked and turned into the OAuth client settings.
-import { resolveEndpoints } from './clouds';
+import { resolveEndpoints } from '../graph/clouds';
 import { configError } from './errors';
-import { isMultiTenantAlias, OAuthClient } from './oauth';
-import type { AuthMode } from './token-manager';
+import { isMultiTenantAlias, OAuthClient } from '../auth/oauth';
+import type { AuthMode } from '../auth/token-manager';
 
 export const DEFAULT_SCOPES = 'offline_access openid profile Calendars.Read Calendars.Read.Shared';
 

@@ -3,10 +3,10 @@
 // escaped HTML on the callback page, and errors without secrets.
 import type { NodeAPI } from 'node-red';
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
-import { O365Error } from './errors';
-import { t } from './i18n';
-import { GraphClient, mailboxKey, mailboxPath } from './graph-client';
-import { clientSettings } from './settings';
+import { O365Error } from '../node-red/errors';
+import { t } from '../node-red/i18n';
+import { GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
+import { clientSettings } from '../node-red/settings';
 import {
   beginDeviceSignIn,
   beginSignIn,

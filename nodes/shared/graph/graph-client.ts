@@ -1,9 +1,9 @@
 // The one Graph client: bearer token from the config node, at most 4 requests in flight per mailbox across the
 // module, Retry-After and backoff with jitter, one refresh-and-retry on 401, paging by @odata.nextLink, and
 // Graph's error JSON turned into O365Error with the request-id.
-import { firstLine, O365Error } from './errors';
+import { firstLine, O365Error } from '../node-red/errors';
 import { abortedError, backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from './http';
-import { t } from './i18n';
+import { t } from '../node-red/i18n';
 
 export const MAILBOX_CONCURRENCY = 4;
 
@@ -25,6 +25,19 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Told about every wait (throttling or backoff), so the node can show it. */
   onWait?: (seconds: number, reason: string) => void;
+}
+
+/** One request of any method: GET and idempotent writes retry every transient failure, the others only 429. */
+export interface WriteOptions extends RequestOptions {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** A JSON body. */
+  body?: unknown;
+  /**
+   * True when sending the request twice has the effect of sending it once (GET, PATCH with the same body, DELETE,
+   * a create with a transactionId): then timeouts, network faults and 5xx are retried. False: only 429, which
+   * Graph answers before doing anything.
+   */
+  idempotent: boolean;
 }
 
 export interface GraphPage {
@@ -127,7 +140,15 @@ export class GraphClient {
   }
 
   /** One GET with the gate, retries and the 401 refresh; returns the parsed JSON object. */
-  async get(url: string, options: RequestOptions): Promise<GraphPage> {
+  get(url: string, options: RequestOptions): Promise<GraphPage> {
+    return this.request(url, { ...options, method: 'GET', idempotent: true });
+  }
+
+  /**
+   * One request with the gate, retries and the 401 refresh; returns the parsed JSON object ({} for an empty
+   * answer such as 202 or 204).
+   */
+  async request(url: string, options: WriteOptions): Promise<GraphPage> {
     if (new URL(url).origin !== this.origin) {
       // Never send the bearer token to a host other than the configured Graph endpoint.
       throw new O365Error('BAD_RESPONSE', t('errors.foreignNextLink'), { code: 'BAD_RESPONSE' });
@@ -142,14 +163,19 @@ export class GraphClient {
       let answer: HttpAnswer;
       try {
         answer = await send({
-          method: 'GET',
+          method: options.method,
           url,
+          json: options.body,
           headers: { Accept: 'application/json', ...options.headers, Authorization: `Bearer ${token}` },
           timeoutMs: this.options.timeoutMs,
           signal: options.signal,
         });
       } catch (err) {
-        if (err instanceof O365Error && (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT')) {
+        if (
+          options.idempotent &&
+          err instanceof O365Error &&
+          (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT')
+        ) {
           if (attempt + 1 >= this.options.maxAttempts) throw err;
           const wait = backoffMs(attempt, this.options.backoffBaseMs);
           options.onWait?.(wait / 1000, err.code);
@@ -166,6 +192,8 @@ export class GraphClient {
         continue;
       }
       if (answer.status >= 200 && answer.status < 300) {
+        if (options.method !== 'GET' && answer.text.trim() === '')
+          return { body: {}, headers: answer.headers };
         const body = parseJson(answer, url);
         if (!body || typeof body !== 'object' || Array.isArray(body)) {
           throw new O365Error(
@@ -186,7 +214,8 @@ export class GraphClient {
         errorBody = undefined;
       }
       const error = graphError(answer, errorBody);
-      if (!RETRYABLE_STATUS.has(answer.status) || attempt + 1 >= this.options.maxAttempts) throw error;
+      const retryable = options.idempotent ? RETRYABLE_STATUS.has(answer.status) : answer.status === 429;
+      if (!retryable || attempt + 1 >= this.options.maxAttempts) throw error;
       const wait =
         error.cause.retryAfterSeconds !== undefined
           ? error.cause.retryAfterSeconds * 1000

@@ -1,8 +1,8 @@
 // The face an o365-config node shows the nodes that use it (types only; the node lives in nodes/o365-config).
 import type { Node } from 'node-red';
 import type { O365Error } from './errors';
-import type { GraphClient } from './graph-client';
-import type { AuthStatus, TokenManager } from './token-manager';
+import type { GraphClient } from '../graph/graph-client';
+import type { AuthStatus, TokenManager } from '../auth/token-manager';
 
 /** What a dependent node registers: called with every change of the sign-in state. */
 export type StateListener = (status: AuthStatus) => void;
