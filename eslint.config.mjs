@@ -11,7 +11,7 @@ export default tseslint.config(
       '.demo/',
       '.test-work/',
       'test-artifacts/',
-      'tools/node24/node_modules/',
+      'tools/*/node_modules/',
     ],
   },
   js.configs.recommended,

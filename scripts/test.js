@@ -14,7 +14,7 @@ const skip = new Set(
     .flatMap((a) => a.slice(7).split(','))
     .filter(Boolean),
 );
-const node24 = path.join(root, 'tools', 'node24', 'node_modules', 'node', 'bin', 'node');
+const tools = require('./tools');
 const mocha = require.resolve('mocha/bin/mocha.js');
 const bin = (pkg, file) => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
 
@@ -31,14 +31,9 @@ function run(title, command, args, env = {}) {
 }
 
 function ensureNode24() {
-  if (fs.existsSync(node24)) return;
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  run('install Node 24 into tools/node24', npm, [
-    'ci',
-    '--prefix',
-    path.join(root, 'tools', 'node24'),
-    '--no-audit',
-    '--no-fund',
+  if (fs.existsSync(tools.node24) && fs.existsSync(tools.nodeRed5)) return;
+  run('install Node 24 and Node-RED 5 into tools/', process.execPath, [
+    path.join(root, 'scripts', 'tools.js'),
   ]);
 }
 
@@ -58,9 +53,14 @@ run('unit, simulator and runtime tests: Node-RED 4 on Node ' + process.versions.
 
 if (!skip.has('nr5')) {
   ensureNode24();
-  run('runtime tests: Node-RED 5 on Node 24', node24, [mocha, ...existing(['test/runtime/**/*.test.js'])], {
-    O365_NODE_RED: 'node-red-5',
-  });
+  run(
+    'runtime tests: Node-RED 5 on Node 24',
+    tools.node24,
+    [mocha, ...existing(['test/runtime/**/*.test.js'])],
+    {
+      O365_NODE_RED: 'node-red-5',
+    },
+  );
 }
 if (!skip.has('e2e') && fs.existsSync(path.join(root, 'test', 'e2e'))) {
   run('full-process tests (packed tarball, node-red 4 and 5)', process.execPath, [

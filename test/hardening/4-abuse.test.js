@@ -3,7 +3,6 @@
 // error_description, and mailbox / calendar ids that try to leave their path segment. Every case must change
 // nothing: refused with the right status, or contained.
 'use strict';
-const path = require('path');
 require('should');
 const {
   MAJORS,
@@ -27,9 +26,9 @@ const {
   startSignIn: startSignInAt,
   authorizeAt,
 } = require('./lib');
+const { nodeRedDir } = require('../lib/node-red-dir');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const NODE_RED_DIR = { 4: 'node-red', 5: 'node-red-5' };
+const NODE_RED_DIR = { 4: nodeRedDir('node-red'), 5: nodeRedDir('node-red-5') };
 const ADMIN = { username: 'admin', password: 'hardening-admin-password' };
 const READER = { username: 'reader', password: 'hardening-reader-password' };
 const MINUTE = 60_000;
@@ -112,9 +111,7 @@ for (const major of MAJORS) {
 
     before(async function () {
       sim = await simulator();
-      const bcrypt = require(
-        require.resolve('bcryptjs', { paths: [path.join(ROOT, 'node_modules', NODE_RED_DIR[major])] }),
-      );
+      const bcrypt = require(require.resolve('bcryptjs', { paths: [NODE_RED_DIR[major]] }));
       nr = await nodeRed({
         section: 'abuse',
         major,

@@ -9,6 +9,7 @@ const path = require('path');
 const readline = require('readline');
 const { spawn } = require('child_process');
 const { raw, mergeSettings, settingsSource } = require('./settings-source');
+const { nodeRedDir } = require('../lib/node-red-dir');
 
 const root = path.resolve(__dirname, '..', '..');
 const workDir = path.join(root, '.test-work');
@@ -26,7 +27,7 @@ const GROUPS = process.platform !== 'win32'; // children get their own process g
 
 const RUNTIMES = {
   4: { nodeRedDir: path.join(root, 'node_modules', 'node-red'), node: async () => process.execPath },
-  5: { nodeRedDir: path.join(root, 'node_modules', 'node-red-5'), node: ensureNode24 },
+  5: { nodeRedDir: nodeRedDir('node-red-5'), node: ensureNode24 },
 };
 
 /** Milliseconds the (memoized) packPackage() of this process took. */
@@ -173,12 +174,11 @@ function ensureNode24() {
   if (!node24Promise) {
     node24Promise = (async () => {
       let version = fs.existsSync(node24Bin) ? await nodeVersion(node24Bin) : null;
-      if (!version) {
-        const npm = developerNpm();
-        await run(npm.command, [...npm.args, 'ci', '--prefix', node24Dir, '--no-audit', '--no-fund'], {
+      if (!version || !fs.existsSync(nodeRedDir('node-red-5'))) {
+        await run(process.execPath, [path.join(root, 'scripts', 'tools.js')], {
           cwd: root,
-          timeout: 300000,
-          label: 'npm ci --prefix tools/node24',
+          timeout: 600000,
+          label: 'node scripts/tools.js',
         });
         version = await nodeVersion(node24Bin);
       }

@@ -2,14 +2,17 @@
 'use strict';
 const helper = require('node-red-node-test-helper');
 
+const path = require('path');
+const { nodeRedDir } = require('./node-red-dir');
+
 const runtimePackage = process.env.O365_NODE_RED || 'node-red';
-helper.init(require.resolve(runtimePackage));
+helper.init(require.resolve(nodeRedDir(runtimePackage)));
 
 module.exports = { helper, runtimePackage };
 
 /** A core node module of the runtime under test, e.g. coreNode('sequence/17-split.js') for split/join. */
 function coreNode(file) {
-  const base = require('path').dirname(require.resolve(runtimePackage));
+  const base = path.dirname(require.resolve(nodeRedDir(runtimePackage)));
   return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [base] }));
 }
 
