@@ -1,18 +1,13 @@
-// Lint setup: typescript-eslint for the node sources, plain recommended rules for the JavaScript tests and scripts.
+// Lint setup: typescript-eslint for the node sources, plain recommended rules for the JavaScript tests and scripts,
+// and the editor's JavaScript inside each node's .html (eslint-plugin-html reads the text/javascript blocks).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import html from 'eslint-plugin-html';
 
 export default tseslint.config(
   {
-    ignores: [
-      'node_modules/',
-      'dist/',
-      '.demo/',
-      '.test-work/',
-      'test-artifacts/',
-      'tools/*/node_modules/',
-    ],
+    ignores: ['node_modules/', 'dist/', '.demo/', '.test-work/', 'test-artifacts/', 'tools/*/node_modules/'],
   },
   js.configs.recommended,
   {
@@ -35,6 +30,17 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
       ],
+    },
+  },
+  {
+    files: ['nodes/**/*.html'],
+    plugins: { html },
+    languageOptions: {
+      sourceType: 'script',
+      globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly' },
+    },
+    rules: {
+      'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
   {

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Builds the package: compiles nodes/**/*.ts with tsc into dist/, then copies each node's .html,
 // locales/ and the shared icons/ next to its compiled .js (Node-RED only looks beside the node file).
+// A `<script type="text/javascript" data-o365-inline="time/grammar"></script>` in a node's .html is replaced by
+// the compiled module nodes/shared/time/grammar.ts, exposed as window.O365Calendar.grammar: the editor runs the
+// very code the runtime runs (the module must be browser-safe: no require).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -23,12 +26,40 @@ function compile() {
   }
 }
 
+const INLINE = /<script type="text\/javascript" data-o365-inline="([a-z-]+\/[a-z-]+)"><\/script>/g;
+
+/** The compiled shared module as a browser script that sets window.O365Calendar.<basename>. */
+function inlineModule(name) {
+  const file = path.join(dist, 'nodes', 'shared', `${name}.js`);
+  if (!fs.existsSync(file))
+    throw new Error(`build: data-o365-inline names ${name}, but ${file} does not exist`);
+  const code = fs.readFileSync(file, 'utf8');
+  if (/\brequire\(/.test(code))
+    throw new Error(`build: ${name} imports other modules; the editor cannot load it`);
+  const key = path.basename(name).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+  return [
+    `<script type="text/javascript">`,
+    `/* nodes/shared/${name}.ts, compiled and inlined by scripts/build.js */`,
+    `(function () {`,
+    `  var exports = {};`,
+    code.replace(/^\/\/# sourceMappingURL=.*$/m, ''),
+    `  var ns = (window.O365Calendar = window.O365Calendar || {});`,
+    `  ns.${key} = exports;`,
+    `})();`,
+    `</script>`,
+  ].join('\n');
+}
+
 function copyAssets() {
   for (const name of NODES) {
     const src = path.join(root, 'nodes', name);
     const out = path.join(dist, 'nodes', name);
     fs.mkdirSync(out, { recursive: true });
-    fs.copyFileSync(path.join(src, `${name}.html`), path.join(out, `${name}.html`));
+    const html = fs.readFileSync(path.join(src, `${name}.html`), 'utf8');
+    fs.writeFileSync(
+      path.join(out, `${name}.html`),
+      html.replace(INLINE, (_, module) => inlineModule(module)),
+    );
     fs.cpSync(path.join(src, 'locales'), path.join(out, 'locales'), { recursive: true });
     fs.cpSync(path.join(root, 'icons'), path.join(out, 'icons'), { recursive: true });
   }

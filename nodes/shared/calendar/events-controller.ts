@@ -9,8 +9,7 @@ import { addInstants, dateOf, dateTimeOf, instantOf, localFields, wallReading } 
 import { DAY_MS, zonedParts } from '../time/wall-clock';
 import { allDayInWindow, resolveWindow, ResolvedWindow, widenForAllDay } from '../time/window';
 
-export const DEFAULT_SELECT =
-  'subject,start,end,isAllDay,location,organizer,attendees,showAs,isCancelled,type,seriesMasterId,webLink,onlineMeeting,bodyPreview,categories,sensitivity';
+export { DEFAULT_SELECT } from '../node-red/defaults';
 export const PAGE_SIZE = 1000;
 
 export type View = 'calendarView' | 'events';

@@ -4,7 +4,8 @@ import { configError } from './errors';
 import { isMultiTenantAlias, OAuthClient } from '../auth/oauth';
 import type { AuthMode } from '../auth/token-manager';
 
-export const DEFAULT_SCOPES = 'offline_access openid profile Calendars.Read Calendars.Read.Shared';
+import { DEFAULT_SCOPES } from './defaults';
+export { DEFAULT_SCOPES };
 
 export interface ConfigProps {
   tenant?: unknown;

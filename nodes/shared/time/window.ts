@@ -1,5 +1,6 @@
 // The time window of a read: the start/end grammar, message overrides, and which all-day events fall inside.
 import { O365Error } from '../node-red/errors';
+import { isProblem, readIso, WINDOW_GRAMMAR, windowHint } from './grammar';
 import {
   DAY_MS,
   daysInMonth,
@@ -48,13 +49,6 @@ const USAGE =
 // ---------------------------------------------------------------------------------------------------------------
 // Window values
 
-/**
- * `<anchor>[±N<unit>]` or `[±]N<unit>`, case-sensitive, no spaces inside, N a whole number.
- * Groups: 1 anchor, 2 sign, 3 N, 4 unit (anchored form); 5 sign, 6 N, 7 unit (relative to now).
- */
-const GRAMMAR = /^(?:(now|today|tomorrow|week)(?:([+-])(\d+)([mhdw]))?|([+-]?)(\d+)([mhdw]))$/;
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 const DATE_PART = /^(\d{4})-(\d{2})-(\d{2})(?:T[\d:.]*)?$/;
 
 function windowError(field: WindowField, message: string): O365Error {
@@ -86,48 +80,44 @@ function isDate(value: unknown): value is Date {
   return Object.prototype.toString.call(value) === '[object Date]';
 }
 
+const HINTS: Record<string, string> = {
+  hintSpaces: ' (no spaces inside: write now+7d)',
+  hintNoUnit: ' (a number needs a unit m, h, d or w; epoch milliseconds must be a number)',
+  hintWhole: ' (N must be a whole number: write 90m, not 1.5h)',
+  hintMonths: ' (m is minutes and lower case; for months use d or w)',
+  hintLowerCase: ' (anchors and units are lower case)',
+  hintUnits: ' (units are m = minutes, h = hours, d = days, w = weeks)',
+};
+
 /** A hint for the mistakes people make with the grammar, or "". */
 function grammarHint(text: string): string {
-  if (/\s/.test(text)) return ' (no spaces inside: write now+7d)';
-  if (/^[+-]?\d+$/.test(text)) {
-    return ' (a number needs a unit m, h, d or w; epoch milliseconds must be a number)';
-  }
-  if (/\d[.,]\d/.test(text)) return ' (N must be a whole number: write 90m, not 1.5h)';
-  if (/\dM$/.test(text)) return ' (m is minutes and lower case; for months use d or w)';
-  if (GRAMMAR.test(text.toLowerCase())) return ' (anchors and units are lower case)';
-  if (/^(now|today|tomorrow|week)?[+-]?\d+[A-Za-z]+$/.test(text)) {
-    return ' (units are m = minutes, h = hours, d = days, w = weeks)';
-  }
-  return '';
+  const key = windowHint(text);
+  return key ? HINTS[key] : '';
 }
 
 /** Epoch ms of an ISO 8601 string, or an error message naming what is wrong with it. */
 function parseIso(text: string, zone: string): number | string {
-  const m = ISO.exec(text);
-  if (!m) return 'is not ISO 8601 (YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss[.sss]], optionally with Z or ±hh:mm)';
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (month < 1 || month > 12) return `has no month ${month}`;
-  if (day < 1 || day > daysInMonth(year, month)) {
-    return `is not a date: ${m[1]}-${m[2]} has ${daysInMonth(year, month)} days`;
+  const iso = readIso(text);
+  if (isProblem(iso)) {
+    const p = iso.params ?? {};
+    switch (iso.key) {
+      case 'noMonth':
+        return `has no month ${p.month}`;
+      case 'noDay':
+        return `is not a date: ${p.yearMonth} has ${p.days} days`;
+      case 'noTime':
+        return 'is not a time of day (hours 00-23, minutes and seconds 00-59)';
+      case 'noOffset':
+        return `has no offset ${p.offset}`;
+      default:
+        return 'is not ISO 8601 (YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss[.sss]], optionally with Z or ±hh:mm)';
+    }
   }
-  if (m[4] === undefined) return firstInstantOfDate(year, month, day, zone);
-
-  const [hour, minute, second] = [Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
-  if (hour > 23 || minute > 59 || second > 59) {
-    return 'is not a time of day (hours 00-23, minutes and seconds 00-59)';
-  }
-  const millisecond = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
-  const zoneText = m[8];
-  if (zoneText === undefined) return fromLocal({ year, month, day, hour, minute, second, millisecond }, zone);
-
-  let offset = 0;
-  if (zoneText !== 'Z' && zoneText !== 'z') {
-    const digits = zoneText.slice(1).replace(':', '');
-    const [oh, om] = [Number(digits.slice(0, 2)), Number(digits.slice(2) || 0)];
-    if (oh > 23 || om > 59) return `has no offset ${zoneText}`;
-    offset = (zoneText[0] === '-' ? -1 : 1) * (oh * 60 + om);
-  }
-  return utcFromFields(year, month, day, hour, minute, second, millisecond) - offset * 60_000;
+  const { year, month, day, hour, minute, second, millisecond, offsetMinutes } = iso;
+  if (hour === undefined) return firstInstantOfDate(year, month, day, zone);
+  if (offsetMinutes === undefined)
+    return fromLocal({ year, month, day, hour, minute, second, millisecond }, zone);
+  return utcFromFields(year, month, day, hour, minute, second, millisecond) - offsetMinutes * 60_000;
 }
 
 function parseGrammar(m: RegExpExecArray, zone: string, now: number): number {
@@ -162,7 +152,7 @@ function parseGrammar(m: RegExpExecArray, zone: string, now: number): number {
 function parseWindowString(value: string, field: WindowField, zone: string, now: number): number {
   const text = value.trim();
   if (text === '') throw windowError(field, `${field} is empty; ${USAGE}`);
-  const grammar = GRAMMAR.exec(text);
+  const grammar = WINDOW_GRAMMAR.exec(text);
   if (grammar) return parseGrammar(grammar, zone, now);
   if (/^\d{4}-\d/.test(text)) {
     const parsed = parseIso(text, zone);

@@ -1,0 +1,128 @@
+// The text grammars users type (window values, trigger offsets), written once: the runtime parses with them and
+// the build inlines this very file into the editor (window.O365Calendar.grammar), so both accept the same text.
+// Browser-safe on purpose: no imports, no Node APIs, no zone math (that is wall-clock.ts), messages as keys.
+
+/**
+ * `<anchor>[±N<unit>]` or `[±]N<unit>`, case-sensitive, no spaces inside, N a whole number.
+ * Groups: 1 anchor, 2 sign, 3 N, 4 unit (anchored form); 5 sign, 6 N, 7 unit (relative to now).
+ */
+export const WINDOW_GRAMMAR = /^(?:(now|today|tomorrow|week)(?:([+-])(\d+)([mhdw]))?|([+-]?)(\d+)([mhdw]))$/;
+
+/** ISO 8601 as the window accepts it: a date, or a date and time with optional fraction and Z / ±hh[:mm]. */
+export const ISO_GRAMMAR =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+/** A trigger offset: `[+-]N(s|m|h|d)`, e.g. `-10m` (10 minutes before the edge), `+1h`, `0m`. */
+export const OFFSET_GRAMMAR = /^([+-]?)(\d+)([smhd])$/;
+
+export const ANCHORS = ['now', 'today', 'tomorrow', 'week'] as const;
+
+const OFFSET_UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** An offset may reach at most this far either way (DESIGN.md: 7 days). */
+export const MAX_OFFSET_MS = 7 * 86_400_000;
+
+export type OffsetUnit = keyof typeof OFFSET_UNIT_MS;
+
+/** A parsed offset: signed milliseconds, and the pieces the editor turns into words. */
+export interface Offset {
+  ms: number;
+  amount: number;
+  unit: OffsetUnit;
+  /** `before` for a negative offset, `after` for a positive one, `at` for zero. */
+  direction: 'before' | 'at' | 'after';
+}
+
+/** A reason a text is refused: a message key (`grammar.<key>` in the catalogs) and its parameters. */
+export interface GrammarProblem {
+  key: string;
+  params?: Record<string, string | number>;
+}
+
+/** The calendar fields of an ISO text, range-checked; `offsetMinutes` undefined means local time. */
+export interface IsoFields {
+  year: number;
+  month: number;
+  day: number;
+  /** Undefined for a date alone. */
+  hour?: number;
+  minute?: number;
+  second?: number;
+  millisecond?: number;
+  offsetMinutes?: number;
+}
+
+/** Days in a month; the Gregorian calendar repeats every 400 years, which keeps Date.UTC away from years 0-99. */
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(2000 + (((year % 400) + 400) % 400), month, 0)).getUTCDate();
+}
+
+/** The fields of an ISO 8601 text, or the problem with it (a non-existent date, time or offset). */
+export function readIso(text: string): IsoFields | GrammarProblem {
+  const m = ISO_GRAMMAR.exec(text);
+  if (!m) return { key: 'notIso' };
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12) return { key: 'noMonth', params: { month } };
+  if (day < 1 || day > daysIn(year, month)) {
+    return { key: 'noDay', params: { yearMonth: `${m[1]}-${m[2]}`, days: daysIn(year, month) } };
+  }
+  if (m[4] === undefined) return { year, month, day };
+  const [hour, minute, second] = [Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
+  if (hour > 23 || minute > 59 || second > 59) return { key: 'noTime' };
+  const millisecond = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
+  const zoneText = m[8];
+  if (zoneText === undefined) return { year, month, day, hour, minute, second, millisecond };
+  let offsetMinutes = 0;
+  if (zoneText !== 'Z' && zoneText !== 'z') {
+    const digits = zoneText.slice(1).replace(':', '');
+    const [oh, om] = [Number(digits.slice(0, 2)), Number(digits.slice(2) || 0)];
+    if (oh > 23 || om > 59) return { key: 'noOffset', params: { offset: zoneText } };
+    offsetMinutes = (zoneText[0] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  return { year, month, day, hour, minute, second, millisecond, offsetMinutes };
+}
+
+export function isProblem(value: unknown): value is GrammarProblem {
+  return !!value && typeof value === 'object' && typeof (value as GrammarProblem).key === 'string';
+}
+
+/** A hint key for the mistakes people make with the window grammar, or undefined. */
+export function windowHint(text: string): string | undefined {
+  if (/\s/.test(text)) return 'hintSpaces';
+  if (/^[+-]?\d+$/.test(text)) return 'hintNoUnit';
+  if (/\d[.,]\d/.test(text)) return 'hintWhole';
+  if (/\dM$/.test(text)) return 'hintMonths';
+  if (WINDOW_GRAMMAR.test(text.toLowerCase())) return 'hintLowerCase';
+  if (/^(now|today|tomorrow|week)?[+-]?\d+[A-Za-z]+$/.test(text)) return 'hintUnits';
+  return undefined;
+}
+
+/**
+ * Whether a text is a window value the runtime accepts (grammar or ISO 8601 naming a real date and time),
+ * or the problem with it. Empty text is a problem here; a form decides itself whether empty means the default.
+ */
+export function checkWindowText(value: string): GrammarProblem | undefined {
+  const text = value.trim();
+  if (text === '') return { key: 'empty' };
+  if (WINDOW_GRAMMAR.test(text)) return undefined;
+  if (/^\d{4}-\d/.test(text)) {
+    const iso = readIso(text);
+    return isProblem(iso) ? iso : undefined;
+  }
+  const hint = windowHint(text);
+  return { key: 'notWindow', params: hint ? { hint } : {} };
+}
+
+/** A trigger offset, or the problem with it (not `[+-]N(s|m|h|d)`, or beyond 7 days). */
+export function parseOffset(value: string): Offset | GrammarProblem {
+  const text = String(value ?? '').trim();
+  const m = OFFSET_GRAMMAR.exec(text);
+  if (!m) return { key: 'notOffset', params: { value: text } };
+  const amount = Number(m[2]);
+  const unit = m[3] as OffsetUnit;
+  const ms = (m[1] === '-' ? -1 : 1) * amount * OFFSET_UNIT_MS[unit];
+  if (!Number.isSafeInteger(amount) || Math.abs(ms) > MAX_OFFSET_MS) {
+    return { key: 'offsetTooFar', params: { value: text } };
+  }
+  return { ms: ms === 0 ? 0 : ms, amount, unit, direction: ms < 0 ? 'before' : ms > 0 ? 'after' : 'at' };
+}
