@@ -6,7 +6,7 @@ import type { O365ConfigNode } from '../shared/node-red/config-node';
 import { O365Error } from '../shared/node-red/errors';
 import { t } from '../shared/node-red/i18n';
 import { beginDeviceSignIn, beginSignIn, completeSignIn, parseSignInInput } from '../shared/auth/sign-in';
-import { configProblem, statusForAuth, toNodeError } from '../shared/node-red/status';
+import { configProblem, statusForAuth, statusNotConfigured, toNodeError } from '../shared/node-red/status';
 import type { AuthStatus } from '../shared/auth/token-manager';
 
 interface AuthDef extends NodeDef {
@@ -31,7 +31,7 @@ export = function (RED: NodeAPI) {
     const config = RED.nodes.getNode(def.config) as O365ConfigNode | null;
     const onState = (status: AuthStatus) => node.status(statusForAuth(status));
     if (config) config.register(onState);
-    else node.status({ fill: 'grey', shape: 'ring', text: t('status.notConfigured') });
+    else node.status(statusNotConfigured());
 
     node.on('input', async (msg: NodeMessageInFlow & { payload?: unknown }, send, done) => {
       const out = msg as NodeMessageInFlow & { payload?: unknown };

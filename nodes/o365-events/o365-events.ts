@@ -15,17 +15,17 @@ import {
   resolveRequest,
   View,
 } from '../shared/calendar/events-controller';
-import { t } from '../shared/node-red/i18n';
+import { NodeRunner } from '../shared/node-red/runner';
 import {
+  authStatusListener,
   configProblem,
-  statusForAuth,
+  statusCount,
+  statusFetching,
   statusForError,
   statusNotConfigured,
   statusWaiting,
-  toNodeError,
 } from '../shared/node-red/status';
 import { now } from '../shared/test-hooks';
-import type { AuthStatus } from '../shared/auth/token-manager';
 import { zonedParts } from '../shared/time/wall-clock';
 
 interface EventsDef extends NodeDef {
@@ -78,21 +78,9 @@ export = function (RED: NodeAPI) {
     const config = RED.nodes.getNode(def.config) as O365ConfigNode | null;
     const settings = settingsFrom(def);
     const each = def.output === 'each';
-    const pollMinutes = numberProp(def.pollMinutes, 0);
     const baselines = config && settings.changesOnly ? new BaselineStore(config.dataDir) : undefined;
-    const controller = new AbortController();
-    let closed = false;
-    let busy = false;
-    let queue: Promise<void> = Promise.resolve();
-    let pollTimer: NodeJS.Timeout | undefined;
-    let lastAuth: AuthStatus | undefined;
 
-    const onState = (status: AuthStatus) => {
-      const wasBlocked = lastAuth && lastAuth.state !== 'signed-in';
-      lastAuth = status;
-      if (status.state !== 'signed-in') node.status(statusForAuth(status));
-      else if (wasBlocked) node.status({ fill: 'green', shape: 'ring', text: t('status.signedIn') });
-    };
+    const onState = authStatusListener((status) => node.status(status));
     if (config) config.register(onState);
     else node.status(statusNotConfigured());
 
@@ -107,29 +95,25 @@ export = function (RED: NodeAPI) {
       ]);
     }
 
-    /** Fetches once and sends; errors go to done (input) or node.error with a msg (polling), both reach Catch. */
-    async function run(msg: Msg, send: (m: NodeMessage | NodeMessage[]) => void): Promise<void> {
+    /** Fetches once and sends. */
+    async function run(msg: Msg, send: (m: NodeMessage | NodeMessage[]) => void, signal: AbortSignal) {
       const problem = configProblem(config);
       if (problem) throw problem;
       await config!.ready;
       const manager = config!.manager!;
       const request = resolveRequest(settings, msg, manager.mode);
-      node.status({ fill: 'blue', shape: 'ring', text: t('status.fetching') });
+      node.status(statusFetching());
       const result = await fetchEvents(config!.graph!, request, {
         configKey: manager.key,
         mode: manager.mode,
-        signal: controller.signal,
+        signal,
         onWait: (seconds) => node.status(statusWaiting(seconds)),
       });
-      if (closed) return;
+      if (runner.closed) return;
       const events = result.events;
       const extra: Record<string, unknown> = { user: request.user, calendarId: request.calendarId };
       if (result.window) extra.window = { start: result.window.startIso, end: result.window.endIso };
-      node.status({
-        fill: 'green',
-        shape: 'dot',
-        text: t('status.events', { count: events.length, time: clock(request.zone.iana) }),
-      });
+      node.status(statusCount('status.events', events.length, clock(request.zone.iana)));
 
       if (baselines) {
         const key = baselineKey(request);
@@ -181,59 +165,28 @@ export = function (RED: NodeAPI) {
       });
     }
 
-    function fail(err: unknown): ReturnType<typeof toNodeError> {
-      const error = toNodeError(err);
-      if (!closed && error.code !== 'ABORTED') node.status(statusForError(error));
-      return error;
-    }
+    // Inputs queue behind each other (nothing is dropped); a poll tick during a fetch is skipped instead.
+    const runner = new NodeRunner<Msg>(
+      {
+        failed: (error) => node.status(statusForError(error)),
+        poll: () => {
+          // An unconfigured config node is shown on the status; repeating it as an error every tick is noise.
+          if (configProblem(config)?.code === 'INVALID_CONFIG') return undefined;
+          const msg = { _msgid: RED.util.generateId(), topic: 'poll' } as unknown as Msg;
+          return { msg, run: (signal) => run(msg, (m) => node.send(m), signal) };
+        },
+        reportPollError: (error, msg) => node.error(error, msg),
+      },
+      { pollMs: config ? numberProp(def.pollMinutes, 0) * 60_000 : 0 },
+    );
+    runner.start();
 
     node.on('input', (msg: NodeMessageInFlow, send, done) => {
-      // Inputs queue behind each other (nothing is dropped); a poll tick during a fetch is skipped instead.
-      queue = queue.then(async () => {
-        busy = true;
-        try {
-          await run(msg as Msg, send);
-          done();
-        } catch (err) {
-          const error = fail(err);
-          if (error.code !== 'ABORTED') done(error);
-          else done();
-        } finally {
-          busy = false;
-        }
-      });
+      runner.input((signal) => run(msg as Msg, send, signal), done);
     });
 
-    function poll(): void {
-      if (closed || busy) return;
-      // An unconfigured config node is shown on the status; repeating it as an error every tick is noise.
-      if (configProblem(config)?.code === 'INVALID_CONFIG') return;
-      busy = true;
-      const msg = { _msgid: RED.util.generateId(), topic: 'poll' } as unknown as Msg;
-      queue = queue.then(async () => {
-        try {
-          await run(msg, (m) => node.send(m));
-        } catch (err) {
-          const error = fail(err);
-          if (error.code !== 'ABORTED') node.error(error, msg);
-        } finally {
-          busy = false;
-        }
-      });
-    }
-
-    if (pollMinutes > 0 && config) {
-      const first = setTimeout(poll, 250);
-      first.unref?.();
-      pollTimer = setInterval(poll, pollMinutes * 60_000);
-      pollTimer.unref?.();
-      node.on('close', () => clearTimeout(first));
-    }
-
     node.on('close', (_removed: boolean, done: () => void) => {
-      closed = true;
-      if (pollTimer) clearInterval(pollTimer);
-      controller.abort();
+      runner.close();
       if (config) config.deregister(onState);
       done();
     });

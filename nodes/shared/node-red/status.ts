@@ -43,6 +43,30 @@ export function statusForAuth(status: AuthStatus): NodeStatus {
   }
 }
 
+/**
+ * The listener a reading node registers with its config node: it shows a sign-in that cannot be used, and a green
+ * ring once it can be used again (the node's own status after its next read replaces that).
+ */
+export function authStatusListener(show: (status: NodeStatus) => void): (status: AuthStatus) => void {
+  let last: AuthStatus | undefined;
+  return (status) => {
+    const wasBlocked = last !== undefined && last.state !== 'signed-in';
+    last = status;
+    if (status.state !== 'signed-in') show(statusForAuth(status));
+    else if (wasBlocked) show({ fill: 'green', shape: 'ring', text: t('status.signedIn') });
+  };
+}
+
+/** Green dot with a count and the time of the read, e.g. "12 events · 10:42". */
+export function statusCount(key: string, count: number, time: string): NodeStatus {
+  return { fill: 'green', shape: 'dot', text: short(t(key, { count, time })) };
+}
+
+/** Blue ring while a read is on its way. */
+export function statusFetching(): NodeStatus {
+  return { fill: 'blue', shape: 'ring', text: t('status.fetching') };
+}
+
 export function statusForError(err: O365Error): NodeStatus {
   if (err.code === 'SIGN_IN_REQUIRED')
     return { fill: 'red', shape: 'ring', text: t('status.signInRequired') };
