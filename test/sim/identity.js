@@ -1098,4 +1098,12 @@ class Identity {
   }
 }
 
-module.exports = { Identity, HttpError, DEVICE_CODE_GRANT, redirectMatches, sha256url };
+module.exports = {
+  Identity,
+  HttpError,
+  DEVICE_CODE_GRANT,
+  DOCS,
+  redirectMatches,
+  redirectPlatform,
+  sha256url,
+};
