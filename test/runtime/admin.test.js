@@ -60,6 +60,9 @@ describe('admin API (runtime)', function () {
     page.text.should.match(/You can close this window/);
     const status = await helper.request().get('/o365/auth/status/draft1');
     status.body.state.should.equal('signed-in');
+    // One status shape for the editor and for flows (o365-auth's output).
+    status.body.signedIn.should.be.true();
+    status.body.scopes.should.containEql('Calendars.Read');
     status.body.account.name.should.equal('Megan Bowen');
     JSON.stringify(status.body).should.not.match(/token/i);
 

@@ -191,8 +191,8 @@ export class TokenManager extends EventEmitter {
         accessToken: deployed.accessToken ?? '',
         refreshToken: deployedToken,
         expiresAt,
-        // When it was issued is unknown: the full margin before its expiry.
-        refreshAt: expiresAt ? refreshAtFor(expiresAt) : 0,
+        // Taken as issued now (it was just deployed): its lifetime is what remains of it.
+        refreshAt: expiresAt ? refreshAtFor(expiresAt, this.clock.now()) : 0,
         scope: '',
         clientKind,
         account: stored.tokens?.account,
