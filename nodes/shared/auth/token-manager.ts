@@ -18,8 +18,6 @@ import { Clock, MAX_TIMER_MS, systemClock, TimerHandle } from '../time/clock';
 import type { TokenStore } from './token-store';
 import type { Account, ClientKind, Fingerprint, TokenSet } from './types';
 
-export { refreshDue };
-
 export type AuthMode = 'delegated' | 'application';
 export type AuthState = 'signed-in' | 'signed-out' | 'sign-in-required' | 'pending';
 
