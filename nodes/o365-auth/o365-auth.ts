@@ -7,21 +7,10 @@ import { O365Error } from '../shared/node-red/errors';
 import { t } from '../shared/node-red/i18n';
 import { beginDeviceSignIn, beginSignIn, completeSignIn, parseSignInInput } from '../shared/auth/sign-in';
 import { configProblem, statusForAuth, statusNotConfigured, toNodeError } from '../shared/node-red/status';
-import type { AuthStatus } from '../shared/auth/token-manager';
+import { AuthStatus, publicStatus } from '../shared/auth/token-manager';
 
 interface AuthDef extends NodeDef {
   config: string;
-}
-
-function publicStatus(status: AuthStatus): Record<string, unknown> {
-  return {
-    signedIn: status.state === 'signed-in',
-    state: status.state,
-    account: status.account,
-    scopes: status.scopes,
-    expiresAt: status.expiresAt ? new Date(status.expiresAt).toISOString() : undefined,
-    reason: status.reason,
-  };
 }
 
 export = function (RED: NodeAPI) {
@@ -60,7 +49,7 @@ export = function (RED: NodeAPI) {
         } else if (msg.payload !== undefined && msg.payload !== null && typeof msg.payload !== 'string') {
           throw new O365Error('INVALID_INPUT', t('errors.authPayload'), { code: 'INVALID_INPUT' });
         } else if (!msg.payload || !msg.payload.trim()) {
-          out.payload = beginSignIn(manager, config!.redirectUri);
+          out.payload = beginSignIn(manager, config!.redirectUri).url;
         } else {
           const input = msg.payload;
           // The pasted URL holds a single-use code: it leaves the message before anything can fail.

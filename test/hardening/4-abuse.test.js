@@ -157,6 +157,11 @@ for (const major of MAJORS) {
           body: { id: 'cfg', settings: dialog, clientSecret: '__PWRD__' },
         },
         { method: 'POST', path: '/o365/auth/device', body: { id: 'cfg', settings: dialog } },
+        {
+          method: 'POST',
+          path: '/o365/auth/test',
+          body: { id: 'cfg', settings: dialog, clientSecret: '__PWRD__' },
+        },
         { method: 'POST', path: '/o365/auth/exchange', body: { id: 'cfg', input: 'not-a-code' } },
         { method: 'POST', path: '/o365/auth/signout', body: { id: 'cfg' } },
         { method: 'GET', path: '/o365/auth/status/cfg' },

@@ -12,6 +12,7 @@ const {
   waitFor,
   nextMessage,
   collect,
+  statuses,
   lastStatus,
   setClockOffset,
   resetClock,
@@ -251,6 +252,198 @@ describe('o365-auth and o365-config sign-in (runtime)', function () {
     const cfg = helper.getNode('cfg');
     await cfg.manager.getAccessToken(cfg.manager.tokens.accessToken);
     tokenRequests(sim, 'refresh_token')[0].form.should.not.have.property('client_secret');
+  });
+
+  it('a pending device code beside a working sign-in: dependent nodes stay green and keep reading', async () => {
+    sim.knobs.deviceInterval = 1;
+    sim.apps.confidential.allowPublicClient = true;
+    const { node } = configFor(sim);
+    const creds = signedInCredentials(sim);
+    await loadFlow(
+      onTab([
+        node,
+        { id: 'auth', type: 'o365-auth', config: 'cfg', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+        { id: 'events', type: 'o365-events', config: 'cfg', wires: [['read']] },
+        { id: 'read', type: 'helper' },
+      ]),
+      { cfg: creds.cfg },
+    );
+    await helper.getNode('cfg').ready;
+    const auth = helper.getNode('auth');
+    const events = helper.getNode('events');
+    const messages = collect(helper.getNode('out'));
+    auth.receive({ topic: 'device' });
+    await waitFor(() => messages.length === 1, 5000, 'device code message');
+    const status = (await helper.request().get('/o365/auth/status/cfg')).body;
+    status.state.should.equal('signed-in');
+    status.attempt.state.should.equal('pending');
+    status.attempt.way.should.equal('device');
+    const got = nextMessage(helper.getNode('read'));
+    events.receive({});
+    (await got).payload.should.be.an.Array();
+    for (const n of [events, auth]) {
+      for (const shown of statuses(n)) shown.text.should.not.match(/waiting for device code/);
+      lastStatus(n).fill.should.equal('green');
+    }
+    sim.approveDevice(messages[0].payload.userCode);
+    await waitFor(() => messages.length === 2, 8000, 'signed-in message');
+    messages[1].payload.signedIn.should.be.true();
+  });
+
+  it('without a usable sign-in, a pending device code is what the nodes wait for (yellow)', async () => {
+    sim.knobs.deviceInterval = 1;
+    const { flow, credentials } = authFlow(sim, {}, 'public');
+    await loadFlow(flow, credentials);
+    const auth = helper.getNode('auth');
+    const messages = collect(helper.getNode('out'));
+    auth.receive({ topic: 'device' });
+    await waitFor(() => messages.length === 1, 5000, 'device code message');
+    await waitFor(() => /waiting for device code/.test(lastStatus(auth).text), 2000, 'yellow status');
+    lastStatus(auth).fill.should.equal('yellow');
+  });
+
+  it('a sign-in is bound to its own config node: a redirected URL or code from another node’s sign-in is refused', async () => {
+    const a = configFor(sim, { id: 'cfgA' });
+    const b = configFor(sim, { id: 'cfgB' });
+    await loadFlow(
+      onTab([
+        a.node,
+        b.node,
+        { id: 'authA', type: 'o365-auth', config: 'cfgA', wires: [['out']] },
+        { id: 'authB', type: 'o365-auth', config: 'cfgB', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ]),
+      { ...a.credentials, ...b.credentials },
+    );
+    const out = helper.getNode('out');
+    const caught = helper.getNode('caught');
+    let got = nextMessage(out);
+    helper.getNode('authA').receive({});
+    const redirected = await consent((await got).payload);
+    const code = new URL(redirected).searchParams.get('code');
+    for (const payload of [redirected, code]) {
+      const error = nextMessage(caught);
+      helper.getNode('authB').receive({ payload });
+      const failed = (await error).error;
+      failed.code.should.equalOneOf('UNKNOWN_STATE', 'AMBIGUOUS_CODE');
+    }
+    const exchanged = await helper
+      .request()
+      .post('/o365/auth/exchange')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ id: 'cfgB', input: redirected }));
+    exchanged.status.should.equal(400);
+    exchanged.body.error.should.equal('UNKNOWN_STATE');
+    tokenRequests(sim).should.have.length(0);
+    helper.getNode('cfgB').manager.status().state.should.equal('signed-out');
+    // The refusals used nothing up: A's own sign-in still completes.
+    got = nextMessage(out);
+    helper.getNode('authA').receive({ payload: redirected });
+    (await got).payload.signedIn.should.be.true();
+    helper.getNode('cfgB').manager.status().state.should.equal('signed-out');
+  });
+
+  it('refreshes once less than 5 minutes of a one-hour access token remain, not before', async () => {
+    const { node } = configFor(sim);
+    const creds = signedInCredentials(sim);
+    await loadFlow([node], { cfg: creds.cfg });
+    const cfg = helper.getNode('cfg');
+    await cfg.ready;
+    const lifetime = Number(creds.cfg.expiresAt) - Date.now();
+    lifetime.should.be.above(50 * 60_000);
+    for (const [minutesLeft, refreshes] of [
+      [6, 0],
+      [4, 1],
+    ]) {
+      sim.clearLog();
+      await setClockOffset(lifetime - minutesLeft * 60_000);
+      await cfg.manager.getAccessToken();
+      tokenRequests(sim, 'refresh_token').should.have.length(refreshes, `${minutesLeft} minutes left`);
+    }
+  });
+
+  for (const revocation of [
+    { code: 50076, error: 'interaction_required' },
+    { code: 50079 },
+    { code: 65001 },
+    { code: 700082 },
+  ]) {
+    it(`${revocation.error || 'invalid_grant'} AADSTS${revocation.code}: "sign-in required" with the reason on every dependent node; a new sign-in recovers without a redeploy`, async () => {
+      const { node } = configFor(sim);
+      const creds = signedInCredentials(sim);
+      await loadFlow(
+        onTab([
+          node,
+          { id: 'auth', type: 'o365-auth', config: 'cfg', wires: [['out']] },
+          { id: 'out', type: 'helper' },
+          { id: 'events', type: 'o365-events', config: 'cfg', wires: [['read']] },
+          { id: 'read', type: 'helper' },
+          { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+          { id: 'caught', type: 'helper' },
+        ]),
+        { cfg: creds.cfg },
+      );
+      const cfg = helper.getNode('cfg');
+      await cfg.ready;
+      if (revocation.code === 700082) sim.advanceClock(91 * 86_400_000);
+      else sim.revokeRefreshTokens(revocation);
+      // As after Graph's 401: the refresh is refused; then a read fails with the reason.
+      await cfg.manager.getAccessToken(cfg.manager.tokens.accessToken).catch(() => undefined);
+      const failed = nextMessage(helper.getNode('caught'));
+      const events = helper.getNode('events');
+      events.receive({});
+      const code = `AADSTS${revocation.code}`;
+      (await failed).error.message.should.match(new RegExp(code));
+      for (const n of [events, helper.getNode('auth')]) {
+        await waitFor(
+          () => lastStatus(n).text === `sign-in required (${code})` && lastStatus(n).fill === 'red',
+          2000,
+          `status of ${n.id}`,
+        );
+      }
+      const status = cfg.manager.status();
+      status.state.should.equal('sign-in-required');
+      status.reason.should.match(new RegExp(code));
+
+      const out = helper.getNode('out');
+      let got = nextMessage(out);
+      helper.getNode('auth').receive({});
+      const redirected = await consent((await got).payload);
+      got = nextMessage(out);
+      helper.getNode('auth').receive({ payload: redirected });
+      (await got).payload.signedIn.should.be.true();
+      const read = nextMessage(helper.getNode('read'));
+      events.receive({});
+      (await read).payload.should.be.an.Array();
+      lastStatus(events).fill.should.equal('green');
+    });
+  }
+
+  it('an IPv6 loopback redirect URI ([::1]) is refused with a clear error naming the field', async () => {
+    const { flow, credentials } = authFlow(sim, { redirectUri: 'http://[::1]:1880/o365/auth/callback' });
+    await loadFlow(flow, credentials);
+    const error = nextMessage(helper.getNode('caught'));
+    helper.getNode('auth').receive({});
+    const failed = (await error).error;
+    failed.code.should.equal('INVALID_CONFIG');
+    failed.cause.field.should.equal('redirectUri');
+    failed.message.should.match(/IPv6 loopback address \[::1\].*http:\/\/localhost/);
+    const start = await helper
+      .request()
+      .post('/o365/auth/start')
+      .set('Content-Type', 'application/json')
+      .send(
+        JSON.stringify({
+          id: 'cfg',
+          settings: { ...flow.find((n) => n.id === 'cfg'), clientId: sim.apps.confidential.clientId },
+        }),
+      );
+    start.status.should.equal(400);
+    start.body.field.should.equal('redirectUri');
+    sim.requests.should.have.length(0);
   });
 
   it('status and signout topics; sign-out clears the mirrored tokens', async () => {

@@ -57,7 +57,13 @@ const DEFAULT_REDIRECT_URIS = [
   'https://nodered.example.com/o365/auth/callback',
 ];
 
-/** Fresh app registrations (tests may change them, so every simulator gets its own objects). */
+/**
+ * Fresh app registrations (tests may change them, so every simulator gets its own objects). Redirect URIs are kept
+ * by platform, as Graph's application resource does: `redirectUris` are the Web platform's (web.redirectUris: a
+ * confidential client, codes are redeemed with the secret), `publicClientRedirectUris` those of "Mobile and desktop
+ * applications" (publicClient.redirectUris: a public client, which must not send a secret). `allowPublicClient` is
+ * "Allow public client flows" (isFallbackPublicClient), which device code needs unless the app sends its secret.
+ */
 function defaultApps() {
   return {
     confidential: {
@@ -72,7 +78,9 @@ function defaultApps() {
     public: {
       clientId: '3218eb47-525b-4144-8c22-725815192462',
       displayName: 'Node-RED calendar (device)',
-      redirectUris: DEFAULT_REDIRECT_URIS.slice(),
+      // A public client: no secret, its redirect URIs under "Mobile and desktop applications".
+      redirectUris: [],
+      publicClientRedirectUris: DEFAULT_REDIRECT_URIS.slice(),
       allowPublicClient: true,
       multiTenant: false,
     },

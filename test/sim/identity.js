@@ -25,7 +25,22 @@ const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const USER_CODE_LETTERS = 'BCDFGHJKLMNPQRSTVWXZ';
 
-// AADSTS messages (wording after Microsoft's error reference and what its token endpoint returns).
+// Every AADSTS code this file returns is one Microsoft documents; each use cites one of these pages.
+// ERRORS: the AADSTS reference (learn.microsoft.com/entra/identity-platform/reference-error-codes);
+// AUTH_CODE: v2-oauth2-auth-code-flow; DEVICE: v2-oauth2-device-code; REPLY_URL: reply-url;
+// CLIENT_CREDS: v2-oauth2-client-creds-grant-flow. An OAuth `error` string without a documented AADSTS code is
+// never given an invented one.
+const DOCS = {
+  ERRORS: 'https://learn.microsoft.com/entra/identity-platform/reference-error-codes',
+  AUTH_CODE: 'https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow',
+  DEVICE: 'https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code',
+  REPLY_URL: 'https://learn.microsoft.com/entra/identity-platform/reply-url',
+  CLIENT_CREDS: 'https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow',
+};
+
+// Refusals of a grant, by AADSTS code (DOCS.ERRORS lists every one; wording after that page and what the token
+// endpoint returns). 50076/50079 (multi-factor authentication), 65001 (consent) and 700082 (90 days unused) are
+// the "interaction required" family: only a new interactive sign-in helps.
 const REVOCATION_MESSAGES = {
   70008:
     'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive ' +
@@ -42,6 +57,12 @@ const REVOCATION_MESSAGES = {
   50076:
     'Due to a configuration change made by your administrator, or because you moved to a new location, you ' +
     'must use multi-factor authentication to access this resource.',
+  50079:
+    'Due to a configuration change made by your administrator, or because you moved to a new location, you ' +
+    'must enroll in multi-factor authentication to access this resource.',
+  65001:
+    'The user or administrator has not consented to use the application. Send an interactive authorization ' +
+    'request for this user and resource.',
 };
 
 class HttpError {
@@ -60,17 +81,26 @@ function randomToken(prefix, bytes) {
   return prefix + base64url(crypto.randomBytes(bytes));
 }
 
-/** Is `uri` registered? Exact match, except that http://localhost (and 127.0.0.1) ignores the port. */
+/** A loopback host Microsoft takes the port of as it comes: `localhost` only (DOCS.REPLY_URL, Localhost exceptions). */
+function isLocalhost(url) {
+  return url.protocol === 'http:' && url.hostname === 'localhost';
+}
+
+/**
+ * Is `uri` among `registered`? Exact match, except that for http://localhost the port is ignored. Microsoft ignores
+ * it for localhost only (127.0.0.1 must match with its port) and does not support the IPv6 loopback [::1] at all
+ * (DOCS.REPLY_URL), so a [::1] URI never matches, registered or not.
+ */
 function redirectMatches(registered, uri) {
-  if (registered.includes(uri)) return true;
   let asked;
   try {
     asked = new URL(uri);
   } catch {
     return false;
   }
-  const loopback = (h) => h === 'localhost' || h === '127.0.0.1' || h === '[::1]';
-  if (asked.protocol !== 'http:' || !loopback(asked.hostname)) return false;
+  if (isIpv6Loopback(asked)) return false;
+  if (registered.includes(uri)) return true;
+  if (!isLocalhost(asked)) return false;
   return registered.some((r) => {
     let reg;
     try {
@@ -78,13 +108,25 @@ function redirectMatches(registered, uri) {
     } catch {
       return false;
     }
-    return (
-      reg.protocol === 'http:' &&
-      loopback(reg.hostname) &&
-      reg.pathname === asked.pathname &&
-      reg.search === asked.search
-    );
+    return isLocalhost(reg) && reg.pathname === asked.pathname && reg.search === asked.search;
   });
+}
+
+function isIpv6Loopback(url) {
+  return url.hostname === '[::1]' || url.hostname === '[0:0:0:0:0:0:0:1]';
+}
+
+/**
+ * The platform a redirect URI is registered under, as Graph's application resource keeps them: `web` (the Web
+ * platform: a confidential client, the code is redeemed with the secret) or `publicClient` ("Mobile and desktop
+ * applications": a public client, which must not send one). Web is looked at first. DOCS.AUTH_CODE: client_secret
+ * is "required for confidential web apps"; "public clients, which include native applications and single page
+ * apps, must not use secrets or certificates when redeeming an authorization code".
+ */
+function redirectPlatform(app, uri) {
+  if (redirectMatches(app.redirectUris || [], uri)) return 'web';
+  if (redirectMatches(app.publicClientRedirectUris || [], uri)) return 'publicClient';
+  return undefined;
 }
 
 class Identity {
@@ -127,6 +169,7 @@ class Identity {
   }
 
   unknownTenant(segment) {
+    // DOCS.ERRORS: AADSTS90002 InvalidTenantName.
     return this.error(
       400,
       'invalid_request',
@@ -145,10 +188,12 @@ class Identity {
   }
 
   notMultiTenant(app) {
+    // DOCS.ERRORS: AADSTS50194, a single-tenant app on /common.
     return this.error(400, 'invalid_request', 50194, Identity.notMultiTenantMessage(app));
   }
 
   unknownClient(clientId) {
+    // DOCS.ERRORS: AADSTS700016 UnauthorizedClient_DoesNotMatchRequest.
     return this.error(
       400,
       'unauthorized_client',
@@ -160,6 +205,7 @@ class Identity {
   }
 
   missing(name) {
+    // DOCS.ERRORS: AADSTS900144, a required parameter is missing.
     return this.error(
       400,
       'invalid_request',
@@ -201,19 +247,22 @@ class Identity {
   }
 
   unknownScope(app, scope) {
-    return this.error(400, 'invalid_scope', 650053, Identity.unknownScopeMessage(app, scope));
+    // DOCS.ERRORS: AADSTS70011 InvalidScope (the page's own example answer is invalid_scope with 70011).
+    return this.error(400, 'invalid_scope', 70011, Identity.unknownScopeMessage(app, scope));
   }
 
   /**
-   * Client authentication. `publicFlow` is true when the grant is a public-client one (device code on an app
-   * that allows public client flows, a refresh token issued to a public client, any grant of a public app).
-   * Returns { publicClient } or throws an HttpError.
+   * Client authentication. `publicClient`: the grant is a public-client one (a code issued to a "Mobile and desktop
+   * applications" redirect URI, a device code of an app that allows public client flows, a refresh token from
+   * either), which must come without a secret; every other grant needs the secret. Microsoft decides by the grant,
+   * not by whether the app has a secret. Returns nothing or throws an HttpError.
    */
-  authenticateClient(app, secret, publicFlow) {
+  authenticateClient(app, secret, publicClient) {
     const knobs = this.core.knobs;
     const hasSecret = secret !== undefined && secret !== '';
-    if (!app.secret || publicFlow) {
+    if (publicClient) {
       if (hasSecret) {
+        // DOCS.ERRORS: AADSTS700025 InvalidClientPublicClientWithCredential.
         throw this.error(
           401,
           'invalid_client',
@@ -221,9 +270,10 @@ class Identity {
           "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
         );
       }
-      return { publicClient: true };
+      return;
     }
     if (!hasSecret) {
+      // DOCS.ERRORS: AADSTS7000218, the secret (or an assertion) is required.
       throw this.error(
         401,
         'invalid_client',
@@ -231,8 +281,9 @@ class Identity {
         "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
       );
     }
-    if (secret === app.secret) {
+    if (app.secret !== undefined && secret === app.secret) {
       if (knobs.secretExpired) {
+        // DOCS.ERRORS: AADSTS7000222 InvalidClientSecretExpiredKeysProvided.
         throw this.error(
           401,
           'invalid_client',
@@ -242,8 +293,9 @@ class Identity {
             'added security: https://aka.ms/certCreds.',
         );
       }
-      return { publicClient: false };
+      return;
     }
+    // DOCS.ERRORS: AADSTS7000215, invalid client secret (also the secret's ID sent instead of its value).
     if (app.secretId && secret.toLowerCase() === String(app.secretId).toLowerCase()) {
       throw this.error(
         401,
@@ -446,6 +498,7 @@ class Identity {
   authorize(req, res, tenantSegment, params) {
     const kind = this.tenantKind(tenantSegment);
     if (!kind) {
+      // DOCS.ERRORS: AADSTS90002 InvalidTenantName.
       this.signInErrorPage(
         res,
         90002,
@@ -454,6 +507,7 @@ class Identity {
       return;
     }
     if (!params.client_id) {
+      // DOCS.ERRORS: AADSTS900144, a required parameter is missing.
       this.signInErrorPage(
         res,
         900144,
@@ -463,6 +517,7 @@ class Identity {
     }
     const app = this.app(params.client_id);
     if (!app) {
+      // DOCS.ERRORS: AADSTS700016.
       this.signInErrorPage(
         res,
         700016,
@@ -471,10 +526,12 @@ class Identity {
       return;
     }
     if (kind !== 'tenant' && !app.multiTenant) {
+      // DOCS.ERRORS: AADSTS50194.
       this.signInErrorPage(res, 50194, Identity.notMultiTenantMessage(app));
       return;
     }
     if (!params.redirect_uri) {
+      // DOCS.ERRORS: AADSTS900144.
       this.signInErrorPage(
         res,
         900144,
@@ -482,7 +539,9 @@ class Identity {
       );
       return;
     }
-    if (!redirectMatches(app.redirectUris || [], params.redirect_uri)) {
+    if (!redirectPlatform(app, params.redirect_uri)) {
+      // DOCS.ERRORS: AADSTS50011 InvalidReplyTo; DOCS.REPLY_URL: "The IPv6 loopback address ([::1]) is not
+      // currently supported", so such a URI is refused here whatever is registered.
       this.signInErrorPage(
         res,
         50011,
@@ -494,16 +553,18 @@ class Identity {
     }
     // From here on errors go back to the (trusted) redirect URI.
     if (params.response_type !== 'code') {
+      // DOCS.AUTH_CODE (authorize errors): unsupported_response_type; DOCS.ERRORS: AADSTS70005 UnsupportedResponseType.
       this.redirectError(
         res,
         params,
         'unsupported_response_type',
-        700054,
+        70005,
         `response_type '${params.response_type || ''}' is not enabled for the application.`,
       );
       return;
     }
     if (!params.scope) {
+      // DOCS.ERRORS: AADSTS900144.
       this.redirectError(
         res,
         params,
@@ -515,23 +576,33 @@ class Identity {
     }
     const parsed = this.parseScopes(params.scope);
     if (parsed.unknown) {
+      // DOCS.ERRORS: AADSTS70011 InvalidScope.
       const message = Identity.unknownScopeMessage(app, parsed.unknown);
-      this.redirectError(res, params, 'invalid_client', 650053, message);
+      this.redirectError(res, params, 'invalid_scope', 70011, message);
       return;
     }
-    if (params.code_challenge !== undefined && params.code_challenge_method !== 'S256') {
-      // Microsoft also takes 'plain' (and assumes it when the method is missing); this project must send S256.
+    // DOCS.AUTH_CODE: "The Microsoft identity platform supports both plain and S256"; without a method the
+    // challenge is taken as plain. (The product's tests check that it sends S256.)
+    const method = params.code_challenge_method === undefined ? 'plain' : params.code_challenge_method;
+    if (params.code_challenge !== undefined && method !== 'plain' && method !== 'S256') {
+      // DOCS.ERRORS: AADSTS90100 InvalidRequestParameter, "The parameter is empty or not valid".
       this.redirectError(
         res,
         params,
         'invalid_request',
-        50149,
-        `Invalid Code_Challenge_method parameter '${params.code_challenge_method || ''}': the simulator accepts S256 only.`,
+        90100,
+        `The parameter 'code_challenge_method' is empty or not valid: '${method}'.`,
       );
+      return;
+    }
+    if (params.code_challenge !== undefined && !/^[A-Za-z0-9._~-]{43,128}$/.test(params.code_challenge)) {
+      // DOCS.ERRORS: AADSTS501491 InvalidCodeChallengeMethodInvalidSize (RFC 7636: 43 to 128 characters).
+      this.redirectError(res, params, 'invalid_request', 501491, 'Invalid size of Code_Challenge parameter.');
       return;
     }
     const user = this.signInUser();
     if (!user) {
+      // DOCS.ERRORS: AADSTS50034 UserAccountNotFound.
       this.signInErrorPage(
         res,
         50034,
@@ -564,6 +635,7 @@ class Identity {
   }
 
   declined(res, params) {
+    // DOCS.ERRORS: AADSTS65004 UserDeclinedConsent; DOCS.AUTH_CODE: error access_denied.
     this.redirectError(res, params, 'access_denied', 65004, 'User declined to consent to access the app.', {
       error_subcode: 'cancel',
     });
@@ -573,9 +645,10 @@ class Identity {
   consent(req, res, form) {
     const grant = this.consents.get(form.txn);
     if (!grant || this.core.now() - grant.createdAt > CODE_LIFETIME_MS) {
+      // DOCS.ERRORS: AADSTS50089, "Authentication failed due to flow token expired".
       this.signInErrorPage(
         res,
-        90014,
+        50089,
         'The sign-in session was not found or has expired. Start the sign-in again.',
       );
       return;
@@ -590,9 +663,12 @@ class Identity {
     this.codes.set(code, {
       clientId: app.clientId,
       redirectUri: params.redirect_uri,
+      // Web or "Mobile and desktop": decides whether the code is redeemed with or without the secret.
+      platform: redirectPlatform(app, params.redirect_uri),
       scopes,
       upn: user.upn,
       challenge: params.code_challenge,
+      challengeMethod: params.code_challenge_method === undefined ? 'plain' : params.code_challenge_method,
       nonce: params.nonce,
       tenantSegment,
       createdAt: this.core.now(),
@@ -612,6 +688,7 @@ class Identity {
     const kind = this.tenantKind(tenantSegment);
     if (!kind) throw this.unknownTenant(tenantSegment);
     if (this.core.knobs.tokenEndpointDown) {
+      // DOCS.ERRORS: temporarily_unavailable; AADSTS90033 MsodsServiceUnavailable.
       throw this.error(
         503,
         'temporarily_unavailable',
@@ -623,6 +700,7 @@ class Identity {
     if (!grantType) throw this.missing('grant_type');
     const grants = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT];
     if (!grants.includes(grantType)) {
+      // DOCS.ERRORS: AADSTS70003 UnsupportedGrantType.
       throw this.error(
         400,
         'unsupported_grant_type',
@@ -637,6 +715,8 @@ class Identity {
     if (!app) throw this.unknownClient(clientId);
     const secret = form.client_secret !== undefined ? form.client_secret : basic && basic.secret;
     if (grantType === 'client_credentials') {
+      // DOCS.ERRORS: AADSTS9001023, the grant type is not supported over /common or /consumers; DOCS.CLIENT_CREDS
+      // needs the tenant's ID or domain (also instead of /organizations).
       if (kind === 'common' || kind === 'consumers') {
         throw this.error(
           400,
@@ -684,10 +764,11 @@ class Identity {
     if (!form.scope) throw this.missing('scope');
     const expected = `${this.core.url}/.default`;
     if (form.scope.trim() !== expected) {
+      // DOCS.CLIENT_CREDS: the scope is the resource's /.default; DOCS.ERRORS: AADSTS70011 InvalidScope.
       throw this.error(
         400,
         'invalid_scope',
-        1002012,
+        70011,
         `The provided value for scope ${form.scope} is not valid. Client credential flows must have a scope value ` +
           `with /.default suffixed to the resource identifier (application ID URI), here '${expected}'.`,
       );
@@ -697,6 +778,7 @@ class Identity {
 
   consentCheck(app) {
     if (this.core.knobs.consentMissing) {
+      // DOCS.ERRORS: AADSTS65001 DelegationDoesNotExist (invalid_grant, suberror consent_required).
       throw this.error(
         400,
         'invalid_grant',
@@ -709,20 +791,22 @@ class Identity {
   }
 
   redeemCode(app, secret, form) {
-    const { publicClient } = this.authenticateClient(
-      app,
-      secret,
-      !app.secret || (app.allowPublicClient && !secret),
-    );
     if (!form.code) throw this.missing('code');
     const rec = this.codes.get(form.code);
     if (!rec) {
+      // DOCS.ERRORS: AADSTS9002313, "Request is malformed or invalid".
       throw this.error(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
     }
+    // The platform of the redirect URI the code was issued to decides: Web needs the secret, "Mobile and desktop"
+    // must come without one (DOCS.AUTH_CODE).
+    const publicClient = rec.platform === 'publicClient';
+    this.authenticateClient(app, secret, publicClient);
     if (rec.clientId.toLowerCase() !== app.clientId.toLowerCase()) {
+      // DOCS.ERRORS: AADSTS70000 InvalidGrant.
       throw this.error(400, 'invalid_grant', 70000, 'Provided grant is invalid or malformed.');
     }
     if (rec.used) {
+      // DOCS.ERRORS: AADSTS54005 (and 70002) for a code redeemed twice, as the token endpoint answers it.
       throw this.error(
         400,
         'invalid_grant',
@@ -732,23 +816,27 @@ class Identity {
       );
     }
     if (this.core.now() - rec.createdAt > CODE_LIFETIME_MS) {
+      // DOCS.AUTH_CODE: codes expire after about 10 minutes; DOCS.ERRORS: AADSTS70008 ExpiredOrRevokedGrant.
       throw this.error(400, 'invalid_grant', 70008, REVOCATION_MESSAGES[70008]);
     }
     if (!form.redirect_uri) throw this.missing('redirect_uri');
     if (form.redirect_uri !== rec.redirectUri) {
-      // Microsoft answers a redeemed code whose redirect_uri differs from the authorize request's with AADSTS500112
-      // ("The reply address ... does not match the reply address ... provided when requesting Authorization code").
-      // Reported with error invalid_grant here, so a client treats it like any unusable grant: sign in again.
+      // DOCS.AUTH_CODE: "The same redirect_uri value that was used to acquire the authorization_code";
+      // DOCS.ERRORS: AADSTS50011 InvalidReplyTo (with 70002, as "Error validating credentials. AADSTS50011: The
+      // reply address ... does not match the reply address ... provided when requesting Authorization code").
       throw this.error(
         400,
         'invalid_grant',
-        500112,
+        [70002, 50011],
         `The reply address '${form.redirect_uri}' does not match the reply address '${rec.redirectUri}' provided ` +
           'when requesting Authorization code.',
       );
     }
     if (rec.challenge !== undefined) {
-      if (!form.code_verifier || sha256url(form.code_verifier) !== rec.challenge) {
+      const verifier = form.code_verifier;
+      const derived = !verifier ? undefined : rec.challengeMethod === 'S256' ? sha256url(verifier) : verifier;
+      if (derived !== rec.challenge) {
+        // DOCS.ERRORS: AADSTS501481, the code verifier does not match the challenge.
         throw this.error(
           400,
           'invalid_grant',
@@ -767,10 +855,13 @@ class Identity {
     if (!form.refresh_token) throw this.missing('refresh_token');
     const rec = this.refreshTokens.get(form.refresh_token);
     if (!rec) {
+      // DOCS.ERRORS: AADSTS9002313.
       throw this.error(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
     }
-    this.authenticateClient(app, secret, rec.publicClient || !app.secret);
+    // A refresh token keeps the client type of the grant it came from (public: no secret; Web: the secret).
+    this.authenticateClient(app, secret, rec.publicClient);
     if (rec.clientId.toLowerCase() !== app.clientId.toLowerCase()) {
+      // DOCS.ERRORS: AADSTS70000 InvalidGrant.
       throw this.error(
         400,
         'invalid_grant',
@@ -779,14 +870,17 @@ class Identity {
       );
     }
     if (rec.revoked) {
-      const code = rec.revoked;
+      // DOCS.ERRORS lists each code of REVOCATION_MESSAGES; `error` is invalid_grant unless the test asked for
+      // another OAuth error (interaction_required, as conditional access answers).
+      const { code, error, suberror } = rec.revoked;
       const text = (REVOCATION_MESSAGES[code] || 'Provided grant is invalid or malformed.').replace(
         '{issued}',
         new Date(rec.issuedAt).toISOString(),
       );
-      throw this.error(400, 'invalid_grant', code, text, code === 50076 ? { suberror: 'basic_action' } : {});
+      throw this.error(400, error, code, text, suberror ? { suberror } : {});
     }
     if (this.core.knobs.revokeUsedRefreshTokens && rec.used) {
+      // DOCS.ERRORS: AADSTS70000 InvalidGrant.
       throw this.error(
         400,
         'invalid_grant',
@@ -795,6 +889,7 @@ class Identity {
       );
     }
     if (this.core.now() - rec.issuedAt > REFRESH_INACTIVITY_MS) {
+      // DOCS.ERRORS: AADSTS700082 ExpiredOrRevokedGrantInactiveToken (90 days without use).
       throw this.error(
         400,
         'invalid_grant',
@@ -871,41 +966,50 @@ class Identity {
     return undefined;
   }
 
+  /**
+   * A poll of the device-code grant. DOCS.DEVICE names four errors, all OAuth `error` strings: authorization_pending,
+   * authorization_declined, bad_verification_code and expired_token. Microsoft documents no slow_down: a poll
+   * before `interval` has passed is answered like any pending one and counted (stats.devicePollsTooFast), so tests
+   * can show that the product waits the interval.
+   */
   pollDevice(app, secret, form) {
     if (!form.device_code) throw this.missing('device_code');
-    const { publicClient } = this.authenticateClient(app, secret, !app.secret || !!app.allowPublicClient);
+    // Device code is a public-client flow when the app allows public client flows (then a secret is refused);
+    // otherwise the app is a confidential client and must authenticate with its secret (AADSTS7000218).
+    const publicClient = !!app.allowPublicClient;
+    this.authenticateClient(app, secret, publicClient);
     const rec = this.deviceCodes.get(form.device_code);
     if (!rec || rec.clientId.toLowerCase() !== app.clientId.toLowerCase() || rec.redeemed) {
+      // DOCS.DEVICE: bad_verification_code; DOCS.ERRORS: AADSTS70018 BadVerificationCode.
       throw this.error(
         400,
         'bad_verification_code',
-        70000,
+        70018,
         "The device_code sent to the /token endpoint wasn't recognized.",
       );
     }
     const now = this.core.now();
     const lastPoll = rec.lastPollAt;
     rec.lastPollAt = now;
-    if (now >= rec.expiresAt) throw this.error(400, 'expired_token', 70019, 'Verification code expired.');
+    if (now >= rec.expiresAt) {
+      // DOCS.DEVICE: expired_token; DOCS.ERRORS: AADSTS70019 CodeExpired.
+      throw this.error(400, 'expired_token', 70019, 'Verification code expired.');
+    }
     if (rec.status === 'declined') {
+      // DOCS.DEVICE: authorization_declined; DOCS.ERRORS: AADSTS90120 InvalidDeviceFlowRequest, "The request was
+      // already authorized or declined".
       throw this.error(
         400,
         'authorization_declined',
-        70000,
+        90120,
         'The end user denied the authorization request.',
       );
     }
     if (rec.status === 'pending') {
       if (lastPoll !== undefined && rec.interval > 0 && now - lastPoll < rec.interval * 1000) {
-        // RFC 8628 section 3.5: polling faster than the interval; the client must add 5 seconds.
-        rec.interval += 5;
-        throw this.error(
-          400,
-          'slow_down',
-          70016,
-          `OAuth 2.0 device flow error. Polling too fast: wait ${rec.interval} seconds between requests.`,
-        );
+        this.core.stats.devicePollsTooFast = (this.core.stats.devicePollsTooFast || 0) + 1;
       }
+      // DOCS.DEVICE: authorization_pending; DOCS.ERRORS: AADSTS70016 AuthorizationPending.
       throw this.error(
         400,
         'authorization_pending',
@@ -994,4 +1098,12 @@ class Identity {
   }
 }
 
-module.exports = { Identity, HttpError, DEVICE_CODE_GRANT, redirectMatches, sha256url };
+module.exports = {
+  Identity,
+  HttpError,
+  DEVICE_CODE_GRANT,
+  DOCS,
+  redirectMatches,
+  redirectPlatform,
+  sha256url,
+};

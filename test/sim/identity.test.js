@@ -71,14 +71,30 @@ describe('simulator: identity platform', function () {
       bad.res.headers.get('cross-origin-opener-policy').should.equal('same-origin');
     });
 
-    it('ignores the port of http://localhost and treats 127.0.0.1 like localhost', async function () {
-      for (const uri of [
-        'http://localhost:41234/o365/auth/callback',
-        'http://127.0.0.1:1880/o365/auth/callback',
-      ]) {
-        const { res, location } = await h.authorize(sim, { redirectUri: uri });
-        res.status.should.equal(302);
-        location.href.should.startWith(`${uri}?code=`);
+    it('ignores the port of http://localhost only: 127.0.0.1 must match with its port, [::1] never', async function () {
+      const { res, location } = await h.authorize(sim, {
+        redirectUri: 'http://localhost:41234/o365/auth/callback',
+      });
+      res.status.should.equal(302);
+      location.href.should.startWith('http://localhost:41234/o365/auth/callback?code=');
+      const registered = sim.apps.confidential.redirectUris;
+      const saved = registered.slice();
+      registered.push('http://127.0.0.1:1880/o365/auth/callback', 'http://[::1]:1880/o365/auth/callback');
+      try {
+        (
+          await h.authorize(sim, { redirectUri: 'http://127.0.0.1:1880/o365/auth/callback' })
+        ).res.status.should.equal(302);
+        for (const uri of [
+          'http://127.0.0.1:1881/o365/auth/callback',
+          'http://[::1]:1880/o365/auth/callback',
+          'http://[::1]/o365/auth/callback',
+        ]) {
+          const refused = await h.authorize(sim, { redirectUri: uri });
+          refused.res.status.should.equal(400, uri);
+          refused.text.should.containEql('AADSTS50011');
+        }
+      } finally {
+        registered.splice(0, registered.length, ...saved);
       }
     });
 
@@ -117,11 +133,21 @@ describe('simulator: identity platform', function () {
       res.status.should.equal(302);
     });
 
-    it('redirects with invalid_request (AADSTS50149) for a code_challenge_method other than S256', async function () {
-      const { location } = await h.authorize(sim, { challenge: 'abc', method: 'plain' });
-      location.searchParams.get('error').should.equal('invalid_request');
-      location.searchParams.get('error_description').should.startWith('AADSTS50149');
-      location.searchParams.get('state').should.equal('state-123');
+    it('takes plain PKCE as Microsoft does (also without a method); an unknown method or a bad size is refused', async function () {
+      const verifier = h.pkce().verifier;
+      for (const method of ['plain', undefined]) {
+        const url = new URL(h.authorizeUrl(sim, { challenge: verifier, method: 'plain' }));
+        if (method === undefined) url.searchParams.delete('code_challenge_method');
+        const answer = await fetch(url, { redirect: 'manual' });
+        const code = new URL(answer.headers.get('location')).searchParams.get('code');
+        (await h.token(sim, codeForm(code, verifier))).status.should.equal(200, String(method));
+      }
+      const unknown = await h.authorize(sim, { challenge: h.pkce().challenge, method: 'S512' });
+      unknown.location.searchParams.get('error').should.equal('invalid_request');
+      unknown.location.searchParams.get('error_description').should.startWith('AADSTS90100');
+      unknown.location.searchParams.get('state').should.equal('state-123');
+      const short = await h.authorize(sim, { challenge: 'abc' });
+      short.location.searchParams.get('error_description').should.startWith('AADSTS501491');
     });
 
     it('redirects with an error when scope or response_type is wrong', async function () {
@@ -205,13 +231,14 @@ describe('simulator: identity platform', function () {
       shouldBeAadError(await h.token(sim, codeForm(code, verifier)), 400, 'invalid_grant', 70008);
     });
 
-    it('refuses a redirect_uri that differs from the authorize request (500112)', async function () {
+    it('refuses a redirect_uri that differs from the authorize request (50011)', async function () {
       const { code, verifier } = await freshCode();
       const answer = await h.token(
         sim,
         codeForm(code, verifier, { redirect_uri: 'http://localhost:1881/o365/auth/callback' }),
       );
-      shouldBeAadError(answer, 400, 'invalid_grant', 500112);
+      shouldBeAadError(answer, 400, 'invalid_grant', 50011);
+      answer.body.error_codes.should.eql([70002, 50011]);
     });
 
     it('refuses a wrong or missing PKCE verifier (501481)', async function () {
@@ -251,11 +278,49 @@ describe('simulator: identity platform', function () {
       shouldBeAadError(await h.token(sim, codeForm(code, verifier)), 401, 'invalid_client', 7000222);
     });
 
-    it('requires the secret of a confidential client (7000218)', async function () {
-      const { code, verifier } = await freshCode();
-      const form = codeForm(code, verifier);
-      delete form.client_secret;
-      shouldBeAadError(await h.token(sim, form), 401, 'invalid_client', 7000218);
+    it('a code issued to a Web redirect URI needs the secret (7000218), also when public client flows are allowed', async function () {
+      const app = sim.apps.confidential;
+      app.allowPublicClient = true;
+      try {
+        const { code, verifier } = await freshCode();
+        const form = codeForm(code, verifier);
+        delete form.client_secret;
+        shouldBeAadError(await h.token(sim, form), 401, 'invalid_client', 7000218);
+      } finally {
+        app.allowPublicClient = false;
+      }
+    });
+
+    it('a code issued to a "Mobile and desktop" redirect URI is redeemed without a secret, refused with one (700025), and so is its refresh token', async function () {
+      const app = sim.apps.confidential;
+      app.publicClientRedirectUris = ['http://localhost/desktop/callback'];
+      try {
+        const redirect = 'http://localhost:1880/desktop/callback';
+        const get = async () => {
+          const { verifier, challenge } = h.pkce();
+          const { location } = await h.authorize(sim, { challenge, redirectUri: redirect });
+          return codeForm(location.searchParams.get('code'), verifier, { redirect_uri: redirect });
+        };
+        shouldBeAadError(await h.token(sim, await get()), 401, 'invalid_client', 700025);
+        const form = await get();
+        delete form.client_secret;
+        const ok = await h.token(sim, form);
+        ok.status.should.equal(200);
+        const refresh = {
+          client_id: app.clientId,
+          grant_type: 'refresh_token',
+          refresh_token: ok.body.refresh_token,
+        };
+        shouldBeAadError(
+          await h.token(sim, { ...refresh, client_secret: app.secret }),
+          401,
+          'invalid_client',
+          700025,
+        );
+        (await h.token(sim, refresh)).status.should.equal(200);
+      } finally {
+        delete app.publicClientRedirectUris;
+      }
     });
 
     it('refuses an unknown client (700016)', async function () {
@@ -377,6 +442,24 @@ describe('simulator: identity platform', function () {
       (await h.token(sim, form(fresh.refresh_token))).status.should.equal(200);
     });
 
+    it('revokeRefreshTokens answers the interaction-required family with the OAuth error and suberror asked for', async function () {
+      const form = (rt) => ({
+        client_id: sim.apps.confidential.clientId,
+        client_secret: sim.apps.confidential.secret,
+        grant_type: 'refresh_token',
+        refresh_token: rt,
+      });
+      let answer = await h.signIn(sim);
+      sim.revokeRefreshTokens({ code: 50079 });
+      let refused = await h.token(sim, form(answer.refresh_token));
+      shouldBeAadError(refused, 400, 'invalid_grant', 50079);
+      refused.body.suberror.should.equal('basic_action');
+      answer = await h.signIn(sim);
+      sim.revokeRefreshTokens({ code: 50076, error: 'interaction_required' });
+      refused = await h.token(sim, form(answer.refresh_token));
+      shouldBeAadError(refused, 400, 'interaction_required', 50076);
+    });
+
     it('binds a refresh token to its client', async function () {
       const first = await h.signIn(sim);
       const answer = await h.token(sim, {
@@ -446,13 +529,13 @@ describe('simulator: identity platform', function () {
       room.status.should.equal(200);
     });
 
-    it('refuses other scopes (1002012)', async function () {
-      shouldBeAadError(await h.token(sim, form({ scope: 'Calendars.Read' })), 400, 'invalid_scope', 1002012);
+    it('refuses other scopes (70011)', async function () {
+      shouldBeAadError(await h.token(sim, form({ scope: 'Calendars.Read' })), 400, 'invalid_scope', 70011);
       shouldBeAadError(
         await h.token(sim, form({ scope: 'https://graph.microsoft.com/.default' })),
         400,
         'invalid_scope',
-        1002012,
+        70011,
       );
     });
 
@@ -490,12 +573,16 @@ describe('simulator: identity platform', function () {
         .should.containEql(dc.user_code);
     });
 
-    it('answers authorization_pending, slow_down when polled too fast, then tokens once approved', async function () {
+    it('answers authorization_pending (70016; a poll before the interval is counted), then tokens once approved', async function () {
       const dc = await start();
+      const before = sim.stats.devicePollsTooFast || 0;
+      shouldBeAadError(await poll(dc.device_code), 400, 'authorization_pending', 70016);
+      (sim.stats.devicePollsTooFast || 0).should.equal(before);
       (await poll(dc.device_code)).body.error.should.equal('authorization_pending');
-      (await poll(dc.device_code)).body.error.should.equal('slow_down');
+      sim.stats.devicePollsTooFast.should.equal(before + 1);
       sim.advanceClock(11 * 1000);
       (await poll(dc.device_code)).body.error.should.equal('authorization_pending');
+      sim.stats.devicePollsTooFast.should.equal(before + 1);
       sim.approveDevice(dc.user_code);
       sim.advanceClock(11 * 1000);
       const ok = await poll(dc.device_code);
@@ -505,21 +592,21 @@ describe('simulator: identity platform', function () {
       (await poll(dc.device_code)).body.error.should.equal('bad_verification_code');
     });
 
-    it('answers authorization_declined after the user declines', async function () {
+    it('answers authorization_declined (90120) after the user declines', async function () {
       const dc = await start();
       sim.declineDevice(dc.user_code);
-      (await poll(dc.device_code)).body.error.should.equal('authorization_declined');
+      shouldBeAadError(await poll(dc.device_code), 400, 'authorization_declined', 90120);
     });
 
-    it('answers expired_token after expires_in', async function () {
+    it('answers expired_token (70019) after expires_in', async function () {
       sim.knobs.deviceExpiresIn = 60;
       const dc = await start();
       sim.advanceClock(61 * 1000);
-      (await poll(dc.device_code)).body.error.should.equal('expired_token');
+      shouldBeAadError(await poll(dc.device_code), 400, 'expired_token', 70019);
     });
 
-    it('answers bad_verification_code for an unknown device code', async function () {
-      (await poll('nonsense')).body.error.should.equal('bad_verification_code');
+    it('answers bad_verification_code (70018) for an unknown device code', async function () {
+      shouldBeAadError(await poll('nonsense'), 400, 'bad_verification_code', 70018);
     });
 
     it('refuses a secret from a public client, also when it later refreshes (700025)', async function () {
@@ -549,9 +636,26 @@ describe('simulator: identity platform', function () {
       }
     });
 
-    it('needs a secret from a confidential app without public client flows (7000218)', async function () {
-      const dc = await start(sim.apps.confidential);
-      shouldBeAadError(await poll(dc.device_code, sim.apps.confidential), 401, 'invalid_client', 7000218);
+    it('an app without public client flows needs its secret (7000218), refuses a wrong one (7000215), takes the right one', async function () {
+      const app = sim.apps.confidential;
+      const dc = await start(app);
+      shouldBeAadError(await poll(dc.device_code, app), 401, 'invalid_client', 7000218);
+      shouldBeAadError(
+        await poll(dc.device_code, app, { client_secret: 'wrong' }),
+        401,
+        'invalid_client',
+        7000215,
+      );
+      sim.approveDevice(dc.user_code);
+      sim.advanceClock(6000);
+      const ok = await poll(dc.device_code, app, { client_secret: app.secret });
+      ok.status.should.equal(200);
+      const refresh = await h.token(sim, {
+        client_id: app.clientId,
+        grant_type: 'refresh_token',
+        refresh_token: ok.body.refresh_token,
+      });
+      shouldBeAadError(refresh, 401, 'invalid_client', 7000218);
     });
 
     it('serves a device login page where typing the code signs the user in', async function () {

@@ -67,7 +67,9 @@ describe('simulator: data and test API', function () {
       ]);
     for (const app of Object.values(sim.apps)) {
       app.clientId.should.match(/^[0-9a-f-]{36}$/);
-      app.redirectUris.should.containEql('http://localhost/o365/auth/callback');
+      [...app.redirectUris, ...(app.publicClientRedirectUris || [])].should.containEql(
+        'http://localhost/o365/auth/callback',
+      );
     }
     (sim.apps.public.secret === undefined).should.be.true();
     sim.apps.confidential.secretId.should.match(/^[0-9a-f-]{36}$/);

@@ -337,13 +337,25 @@ class Simulator {
     });
   }
 
-  /** Makes every refresh token issued so far (for one user, or all) fail with invalid_grant and that AADSTS code. */
-  revokeRefreshTokens({ user, code = 70008 } = {}) {
+  /**
+   * Makes every refresh token issued so far (for one user, or all) fail with that AADSTS code and OAuth `error`
+   * (invalid_grant unless given, e.g. interaction_required) and `suberror` (MFA codes default to basic_action).
+   */
+  revokeRefreshTokens({ user, code = 70008, error = 'invalid_grant', suberror } = {}) {
     const upn = user === undefined ? undefined : this.resolveUser(user).upn.toLowerCase();
+    const numeric = Number(code);
+    const sub =
+      suberror !== undefined
+        ? suberror
+        : numeric === 65001
+          ? 'consent_required'
+          : numeric === 50076 || numeric === 50079
+            ? 'basic_action'
+            : undefined;
     let count = 0;
     for (const rec of this.identity.refreshTokens.values()) {
       if (upn === undefined || rec.upn.toLowerCase() === upn) {
-        rec.revoked = Number(code);
+        rec.revoked = { code: numeric, error, suberror: sub };
         count++;
       }
     }

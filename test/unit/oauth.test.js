@@ -148,7 +148,7 @@ describe('OAuth client against the simulator', function () {
         return oauth.redeemCode({ ...client, clientSecret: undefined }, await codeFor(sim, client));
       },
       7000218,
-      /secret is missing/,
+      /registered under the Web platform, whose sign-ins need the secret/,
     ],
     [
       '700016 unknown client',
@@ -215,6 +215,94 @@ describe('OAuth client against the simulator', function () {
     );
     sent.cause.aadsts.should.containEql(700025);
     sent.message.should.match(/public client/);
+  });
+
+  it('the refresh rule: refresh_in, else min(5 minutes, half the lifetime) before expiry; unknown issue time: 5 minutes', () => {
+    const t0 = Date.UTC(2026, 0, 1);
+    oauth.REFRESH_MARGIN_MS.should.equal(5 * 60_000);
+    oauth.refreshAtFor(t0 + 3600_000, t0).should.equal(t0 + 3600_000 - 5 * 60_000);
+    oauth.refreshAtFor(t0 + 6 * 60_000, t0).should.equal(t0 + 3 * 60_000);
+    oauth.refreshAtFor(t0 + 3600_000, t0, 1800_000).should.equal(t0 + 1800_000);
+    oauth.refreshAtFor(t0 + 3600_000).should.equal(t0 + 3600_000 - 5 * 60_000);
+    // Due 5 minutes before expiry, not 1 minute before (the margin, not a flat rule of thumb).
+    const legacy = { accessToken: 'a', expiresAt: t0 + 3600_000, scope: '', clientKind: 'public' };
+    oauth.refreshDue(legacy, t0 + 3600_000 - 4 * 60_000).should.be.true();
+    oauth.refreshDue(legacy, t0 + 3600_000 - 6 * 60_000).should.be.false();
+    oauth.refreshDue({ ...legacy, refreshAt: t0 + 60_000 }, t0 + 61_000).should.be.true();
+    oauth.refreshDue({ ...legacy, refreshAt: t0 + 60_000 }, t0 + 59_000).should.be.false();
+  });
+
+  it('AADSTS700025 for a code issued to a "Mobile and desktop" redirect URI redeemed with a secret; without one it is a public sign-in', async () => {
+    const app = sim.apps.confidential;
+    app.publicClientRedirectUris = ['http://localhost/desktop'];
+    const client = clientFor(sim);
+    const refused = await failure(
+      oauth.redeemCode(client, await codeFor(sim, client, { redirectUri: 'http://localhost:1880/desktop' })),
+    );
+    refused.cause.aadsts.should.eql([700025]);
+    refused.message.should.match(/Mobile and desktop applications.*clear the client secret/);
+    const publicClient = { ...client, clientSecret: undefined };
+    const tokens = await oauth.redeemCode(
+      publicClient,
+      await codeFor(sim, publicClient, { redirectUri: 'http://localhost:1880/desktop' }),
+    );
+    tokens.clientKind.should.equal('public');
+    await oauth.refreshTokens(client, tokens);
+    sim.requests
+      .filter((r) => r.grantType === 'refresh_token')[0]
+      .form.should.not.have.property('client_secret');
+  });
+
+  it('the secret test: the right secret passes; a wrong one, its ID and an expired one say so; nothing to test without one or on common', async () => {
+    const client = clientFor(sim);
+    await oauth.testClientSecret(client);
+    const wrong = await failure(oauth.testClientSecret({ ...client, clientSecret: 'not-it' }));
+    wrong.cause.aadsts.should.eql([7000215]);
+    const id = await failure(
+      oauth.testClientSecret({ ...client, clientSecret: sim.apps.confidential.secretId }),
+    );
+    id.message.should.match(/Value column, not the Secret ID/);
+    sim.knobs.secretExpired = true;
+    (await failure(oauth.testClientSecret(client))).message.should.match(/secret has expired/);
+    sim.clearLog();
+    const none = await failure(oauth.testClientSecret({ ...client, clientSecret: undefined }));
+    none.cause.field.should.equal('clientSecret');
+    const alias = await failure(oauth.testClientSecret({ ...client, tenant: 'organizations' }));
+    alias.cause.field.should.equal('tenant');
+    sim.requests.should.have.length(0);
+  });
+
+  const interaction = [
+    [{ code: 50076 }, /Multi-factor authentication is now required/],
+    [{ code: 50079 }, /register for multi-factor authentication/],
+    [{ code: 50076, error: 'interaction_required' }, /Multi-factor/],
+    [{ code: 65001 }, /Consent is missing/],
+    [{ code: 70043 }, /Conditional Access/],
+    [{ code: 50173 }, /password was changed/],
+  ];
+  for (const [revocation, message] of interaction) {
+    it(`interaction required: ${revocation.error || 'invalid_grant'} AADSTS${revocation.code} means "sign in again"`, async () => {
+      const client = clientFor(sim);
+      const tokens = await oauth.redeemCode(client, await codeFor(sim, client));
+      sim.revokeRefreshTokens(revocation);
+      const err = await failure(oauth.refreshTokens(client, tokens));
+      oauth.needsSignIn(err).should.be.true();
+      err.message.should.match(message);
+    });
+  }
+
+  it('interaction required also without a known code (interaction_required, consent_required, login_required); not for a bad secret or an outage', () => {
+    for (const error of ['interaction_required', 'consent_required', 'login_required']) {
+      const err = oauth.tokenError(400, { error, error_description: 'AADSTS123: x' }, 'refresh');
+      oauth.needsSignIn(err).should.be.true(error);
+      err.message.should.match(new RegExp(`new interactive sign-in \\(${error}`));
+    }
+    oauth
+      .needsSignIn(oauth.tokenError(401, { error: 'invalid_client', error_codes: [7000215] }, 'refresh'))
+      .should.be.false();
+    oauth
+      .needsSignIn(oauth.tokenError(503, { error: 'temporarily_unavailable' }, 'refresh'))
+      .should.be.false();
   });
 
   it('AADSTS7000218 during device code says "Allow public client flows" is off', async () => {

@@ -323,6 +323,34 @@ describe('token store', function () {
       warnings.join('\n').should.match(/damaged/);
     });
 
+    it('speaks the runtime’s language: its warnings come from the message catalog (German here)', async function () {
+      const i18n = require(distPath('nodes/shared/node-red/i18n.js'));
+      const de = JSON.parse(
+        fs.readFileSync(distPath('nodes/o365-config/locales/de/o365-config.json'), 'utf8'),
+      );
+      const lookup = (key) => key.split('.').reduce((node, part) => node && node[part], de);
+      i18n.useTranslator((key, params = {}) =>
+        String(lookup(key) ?? key).replace(/__(\w+)__/g, (whole, name) => params[name] ?? whole),
+      );
+      try {
+        await store().save('cfg1', makeTokens('german'), fingerprint);
+        fs.truncateSync(filesOf('cfg1').enc, 20);
+        (await store().load('cfg1')).unreadable.should.be.true();
+        warnings
+          .join('\n')
+          .should.match(/Token-Speicher: Die gespeicherte Anmeldung von "cfg1" .* ist beschädigt/);
+        const refused = await store()
+          .save('cfg1', { accessToken: 'x' }, fingerprint)
+          .then(
+            () => null,
+            (err) => err,
+          );
+        refused.message.should.match(/unvollständiger Tokensatz/);
+      } finally {
+        i18n.useTranslator((key) => key);
+      }
+    });
+
     it('reports a garbage .enc as unreadable, and a later save replaces it', async function () {
       await store().save('cfg1', makeTokens('garbage'), fingerprint);
       fs.writeFileSync(filesOf('cfg1').enc, crypto.randomBytes(300));

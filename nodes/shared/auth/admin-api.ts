@@ -1,22 +1,26 @@
 // The editor's admin API (DESIGN.md's table): sign-in start, callback, device code, paste exchange, status,
-// sign-out and the calendar picker. JSON bodies only (that also stops cross-site form posts), small bodies,
+// sign-out, the client-secret test and the calendar picker. JSON bodies only (that also stops cross-site form posts), small bodies,
 // escaped HTML on the callback page, and errors without secrets.
 import type { NodeAPI } from 'node-red';
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import { O365Error } from '../node-red/errors';
 import { t } from '../node-red/i18n';
 import { GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
-import { clientSettings } from '../node-red/settings';
+import { clientSettings, ClientSettings } from '../node-red/settings';
+import { testClientSecret } from './oauth';
 import {
   beginDeviceSignIn,
   beginSignIn,
   completeSignIn,
+  dialogStatus,
   knownManager,
   managerFor,
   parseSignInInput,
+  signInManagers,
   store,
+  storeKeyFor,
 } from './sign-in';
-import type { AuthStatus, TokenManager } from './token-manager';
+import { publicStatus, TokenManager } from './token-manager';
 
 const MAX_BODY_BYTES = 16 * 1024;
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -84,15 +88,6 @@ function fail(res: Response, err: unknown): void {
   res.status(500).json({ error: 'internal', message: t('admin.internal') });
 }
 
-function statusBody(status: AuthStatus): Record<string, unknown> {
-  return {
-    state: status.state,
-    account: status.account,
-    expiresAt: status.expiresAt ? new Date(status.expiresAt).toISOString() : undefined,
-    reason: status.reason,
-  };
-}
-
 function callbackPage(title: string, detail: string, ok: boolean): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -108,8 +103,8 @@ export function registerAdminApi(RED: NodeAPI): void {
   const read = RED.auth.needsPermission('o365-config.read') as RequestHandler;
   const write = RED.auth.needsPermission('o365-config.write') as RequestHandler;
 
-  /** The manager for a sign-in started from the dialog, built from the settings the dialog holds now. */
-  function dialogManager(body: Record<string, unknown>): TokenManager {
+  /** The registration as the dialog holds it now (a secret it only has as __PWRD__ comes from the credentials). */
+  function dialogSettings(body: Record<string, unknown>): ClientSettings {
     const id = nodeId(body.id);
     const settings = (body.settings && typeof body.settings === 'object' ? body.settings : {}) as Record<
       string,
@@ -122,8 +117,14 @@ export function registerAdminApi(RED: NodeAPI): void {
     const secret = sent === undefined || sent === '__PWRD__' ? stored.clientSecret : sent;
     const clientId =
       typeof settings.clientId === 'string' && settings.clientId ? settings.clientId : stored.clientId;
-    const parsed = clientSettings(settings, clientId, secret);
-    return managerFor({ id, key: id, mode: parsed.mode, client: parsed.client });
+    return clientSettings(settings, clientId, secret);
+  }
+
+  /** The manager for a sign-in started from the dialog, built from the settings the dialog holds now. */
+  function dialogManager(body: Record<string, unknown>): TokenManager {
+    const id = nodeId(body.id);
+    const parsed = dialogSettings(body);
+    return managerFor({ id, key: storeKeyFor(id), mode: parsed.mode, client: parsed.client });
   }
 
   app.post('/o365/auth/start', write, sameOrigin, jsonOnly, async (req: Request, res: Response) => {
@@ -133,7 +134,8 @@ export function registerAdminApi(RED: NodeAPI): void {
       await manager.ready();
       const settings = body.settings as Record<string, unknown>;
       const redirectUri = typeof settings.redirectUri === 'string' ? settings.redirectUri.trim() : '';
-      res.json({ url: beginSignIn(manager, redirectUri) });
+      const started = beginSignIn(manager, redirectUri);
+      res.json({ url: started.url, attempt: started.attemptId });
     } catch (err) {
       fail(res, err);
     }
@@ -150,7 +152,20 @@ export function registerAdminApi(RED: NodeAPI): void {
         verificationUri: started.verificationUri,
         message: started.message,
         expiresAt: new Date(started.expiresAt).toISOString(),
+        attempt: started.attemptId,
       });
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+
+  // Tries the secret the dialog holds against the token endpoint (client credentials, token discarded), so a
+  // wrong or expired secret shows now, not at the next refresh.
+  app.post('/o365/auth/test', write, sameOrigin, jsonOnly, async (req: Request, res: Response) => {
+    try {
+      const parsed = dialogSettings(req.body as Record<string, unknown>);
+      await testClientSecret(parsed.client);
+      res.json({ ok: true, message: t('admin.secretOk') });
     } catch (err) {
       fail(res, err);
     }
@@ -163,7 +178,8 @@ export function registerAdminApi(RED: NodeAPI): void {
       if (typeof body.input !== 'string' || !body.input.trim()) {
         throw new O365Error('BAD_REQUEST', t('errors.noCode'), { code: 'BAD_REQUEST' });
       }
-      res.json(statusBody(await completeSignIn(parseSignInInput(body.input), id)));
+      await completeSignIn(parseSignInInput(body.input), id);
+      res.json(publicStatus(await dialogStatus(id)));
     } catch (err) {
       fail(res, err);
     }
@@ -198,21 +214,7 @@ export function registerAdminApi(RED: NodeAPI): void {
   app.get('/o365/auth/status/:id', read, sameOrigin, async (req: Request, res: Response) => {
     try {
       const id = nodeId(req.params.id);
-      const manager = knownManager(id);
-      if (manager) {
-        await manager.ready();
-        res.json(statusBody(manager.status()));
-        return;
-      }
-      // Not running and no sign-in in this process: what the store says (a node signed in before its deploy).
-      const stored = await store().load(id);
-      const state =
-        stored.signedOut || !stored.tokens
-          ? 'signed-out'
-          : stored.unreadable
-            ? 'sign-in-required'
-            : 'signed-in';
-      res.json(statusBody({ state, account: stored.tokens?.account }));
+      res.json(publicStatus(await dialogStatus(id)));
     } catch (err) {
       fail(res, err);
     }
@@ -221,11 +223,14 @@ export function registerAdminApi(RED: NodeAPI): void {
   app.post('/o365/auth/signout', write, sameOrigin, jsonOnly, async (req: Request, res: Response) => {
     try {
       const id = nodeId((req.body as Record<string, unknown>).id);
-      const manager = knownManager(id);
-      await manager?.ready();
-      if (manager) await manager.signOut();
-      else await store().signOut(id);
-      res.json(statusBody(manager ? manager.status() : { state: 'signed-out' }));
+      // Every manager of this node (the running one and a dialog's draft share the store) stops using its tokens.
+      const managers = signInManagers(id);
+      for (const manager of managers) {
+        await manager.ready();
+        await manager.signOut();
+      }
+      if (!managers.length) await store().signOut(storeKeyFor(id));
+      res.json(publicStatus(await dialogStatus(id)));
     } catch (err) {
       fail(res, err);
     }

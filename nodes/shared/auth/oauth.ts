@@ -4,7 +4,7 @@ import crypto from 'crypto';
 import { firstLine, O365Error } from '../node-red/errors';
 import { backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from '../graph/http';
 import { t } from '../node-red/i18n';
-import { now } from '../test-hooks';
+import { Clock, systemClock } from '../time/clock';
 import type { Account, ClientKind, TokenSet } from './types';
 
 /** What the token endpoint needs to know about a registration. */
@@ -19,6 +19,8 @@ export interface OAuthClient {
   scopes: string;
   /** Token endpoint timeout (default 30 s; settings.js `o365Calendar.requestTimeout`). */
   timeoutMs?: number;
+  /** Where token lifetimes count from (default: the system clock; tests pass a controllable one). */
+  clock?: Clock;
 }
 
 export interface Pkce {
@@ -36,6 +38,28 @@ export interface DeviceCodeStart {
 }
 
 export type DevicePoll = { done: true; tokens: TokenSet } | { done: false; slowDown: boolean };
+
+/** The most a token is refreshed before it expires when Microsoft gives no `refresh_in` (DESIGN.md). */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * The refresh rule, the one place it is written: at `refresh_in` when Microsoft gives it, else min(5 minutes,
+ * half the lifetime) before expiry. Without a known issue time the lifetime counts as long (the full margin).
+ */
+export function refreshAtFor(expiresAt: number, issuedAt?: number, refreshInMs?: number): number {
+  if (refreshInMs !== undefined && issuedAt !== undefined) return issuedAt + refreshInMs;
+  const lifetime = issuedAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - issuedAt;
+  return expiresAt - Math.min(REFRESH_MARGIN_MS, lifetime / 2);
+}
+
+/** Whether a token set is due for a refresh at `at`. */
+export function refreshDue(tokens: TokenSet, at: number): boolean {
+  return at >= (tokens.refreshAt ?? refreshAtFor(tokens.expiresAt));
+}
+
+function clockOf(client: OAuthClient): Clock {
+  return client.clock ?? systemClock;
+}
 
 const TOKEN_TIMEOUT_MS = 30_000;
 const MULTI_TENANT_ALIASES = new Set(['common', 'organizations', 'consumers']);
@@ -135,35 +159,57 @@ function toSeconds(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-function tokenSetFrom(answer: TokenAnswer, clientKind: ClientKind, previous?: TokenSet): TokenSet {
+function tokenSetFrom(
+  answer: TokenAnswer,
+  clientKind: ClientKind,
+  issuedAt: number,
+  previous?: TokenSet,
+): TokenSet {
   const expiresIn = toSeconds(answer.expires_in);
   if (typeof answer.access_token !== 'string' || !answer.access_token || !expiresIn) {
     throw new O365Error('BAD_RESPONSE', t('errors.tokenAnswerIncomplete'), { code: 'BAD_RESPONSE' });
   }
-  const issuedAt = now();
   const refreshIn = toSeconds(answer.refresh_in);
+  const expiresAt = issuedAt + expiresIn * 1000;
   return {
     accessToken: answer.access_token,
     refreshToken:
       typeof answer.refresh_token === 'string' && answer.refresh_token
         ? answer.refresh_token
         : previous?.refreshToken,
-    expiresAt: issuedAt + expiresIn * 1000,
-    // Refresh at `refresh_in` when Microsoft says so, else min(5 minutes, half the lifetime) before expiry.
-    refreshAt: issuedAt + (refreshIn ?? expiresIn - Math.min(300, expiresIn / 2)) * 1000,
+    expiresAt,
+    refreshAt: refreshAtFor(expiresAt, issuedAt, refreshIn === undefined ? undefined : refreshIn * 1000),
     scope: typeof answer.scope === 'string' ? answer.scope : (previous?.scope ?? ''),
     account: accountFromIdToken(answer.id_token) ?? previous?.account,
     clientKind,
   };
 }
 
-/** AADSTS codes we explain, in the order we look for them (54005 comes with 70002, so it goes first). */
+/** AADSTS codes we explain, in the order we look for them (54005 comes with 70002, 50011 too, so they go first). */
 const EXPLAINED_CODES = [
-  54005, 70008, 700082, 50173, 7000215, 7000222, 7000218, 700016, 50194, 65001, 700025, 9001023, 501481,
-  70003,
+  54005, 50011, 70008, 700082, 700084, 70043, 50173, 50076, 50079, 7000215, 7000222, 7000218, 700016, 50194,
+  65001, 700025, 9001023, 501481, 70003,
 ] as const;
 
-export type TokenContext = 'code' | 'refresh' | 'device' | 'client' | 'devicecode';
+/** Codes whose meaning depends on the request: the same answer asks for different fixes. */
+const BY_CONTEXT: Partial<Record<number, Partial<Record<TokenContext, string>>>> = {
+  // A code is redeemed with the secret when its redirect URI is registered under Web, without one under
+  // "Mobile and desktop applications" (v2-oauth2-auth-code-flow): the fix is the platform or the secret.
+  7000218: { code: 'aadsts7000218code', device: 'aadsts7000218device' },
+  700025: { code: 'aadsts700025code', refresh: 'aadsts700025refresh' },
+};
+
+/** OAuth `error` strings after which only a new interactive sign-in helps (as MSAL's InteractionRequiredAuthError). */
+const INTERACTION_ERRORS = new Set([
+  'invalid_grant',
+  'interaction_required',
+  'consent_required',
+  'login_required',
+]);
+/** AADSTS codes of the same family, whatever `error` they come with: MFA, consent, 90 days unused, revoked. */
+const INTERACTION_CODES = new Set([50076, 50079, 65001, 700082, 700084, 70008, 70043, 50173]);
+
+export type TokenContext = 'code' | 'refresh' | 'device' | 'client' | 'devicecode' | 'test';
 
 /** A token endpoint error as an O365Error: `code` = the OAuth error, `cause.aadsts` = Microsoft's codes. */
 export function tokenError(status: number, body: TokenAnswer, context: TokenContext): O365Error {
@@ -172,20 +218,25 @@ export function tokenError(status: number, body: TokenAnswer, context: TokenCont
     ? body.error_codes.filter((c): c is number => typeof c === 'number')
     : [];
   const known = EXPLAINED_CODES.find((code) => codes.includes(code));
+  const detail = firstLine(body.error_description);
   let message: string;
-  if (known === 7000218 && context === 'device') message = t('errors.aadsts7000218device');
-  else if (known !== undefined) message = t(`errors.aadsts${known}`);
-  else if (error === 'invalid_grant')
-    message = t('errors.invalidGrant', { detail: firstLine(body.error_description) });
+  if (known !== undefined) message = t(`errors.${BY_CONTEXT[known]?.[context] ?? `aadsts${known}`}`);
+  else if (error === 'invalid_grant') message = t('errors.invalidGrant', { detail });
+  else if (INTERACTION_ERRORS.has(error)) message = t('errors.interactionRequired', { error, detail });
   else if (error === 'temporarily_unavailable' || status >= 500)
     message = t('errors.tokenEndpointUnavailable', { status });
-  else message = t('errors.tokenEndpointOther', { error, detail: firstLine(body.error_description) });
+  else message = t('errors.tokenEndpointOther', { error, detail });
   return new O365Error(error, message, { status, code: error, aadsts: codes.length ? codes : undefined });
 }
 
-/** True when only a new interactive sign-in can help (revoked, expired, consent withdrawn, password changed). */
+/**
+ * True when only a new interactive sign-in can help: revoked or expired grants, consent withdrawn, MFA or another
+ * interaction now required, password changed (MSAL's interaction-required family).
+ */
 export function needsSignIn(err: unknown): boolean {
-  return err instanceof O365Error && (err.code === 'invalid_grant' || err.code === 'interaction_required');
+  if (!(err instanceof O365Error)) return false;
+  if (INTERACTION_ERRORS.has(err.code)) return true;
+  return (err.cause.aadsts ?? []).some((code) => INTERACTION_CODES.has(code));
 }
 
 async function postToken(
@@ -246,8 +297,10 @@ async function requestTokens(
   for (let attempt = 0; ; attempt += 1) {
     let retryAfter: number | undefined;
     try {
+      // Lifetimes count from when the request left: a slow answer makes the refresh come early, never late.
+      const sentAt = clockOf(client).now();
       const { answer, body } = await postToken(client, 'token', form);
-      if (answer.status === 200 && !body.error) return tokenSetFrom(body, clientKind, previous);
+      if (answer.status === 200 && !body.error) return tokenSetFrom(body, clientKind, sentAt, previous);
       retryAfter = retryAfterSeconds(answer.headers['retry-after']);
       throw tokenError(answer.status, body, context);
     } catch (err) {
@@ -302,6 +355,34 @@ export function refreshTokens(client: OAuthClient, previous: TokenSet): Promise<
   );
 }
 
+/**
+ * Tries the registration's secret against the token endpoint with a client-credentials request (a token for the
+ * app itself, with whatever application permissions it has, possibly none): Microsoft checks the secret exactly as
+ * when a code is redeemed. The token is thrown away. Needs the tenant's ID or domain (the grant is not taken on
+ * common/organizations/consumers).
+ */
+export async function testClientSecret(client: OAuthClient): Promise<void> {
+  if (!client.clientSecret) {
+    throw new O365Error('INVALID_CONFIG', t('errors.testNoSecret'), { field: 'clientSecret' });
+  }
+  if (isMultiTenantAlias(client.tenant)) {
+    throw new O365Error('INVALID_CONFIG', t('errors.testAliasTenant', { tenant: client.tenant.trim() }), {
+      field: 'tenant',
+    });
+  }
+  await requestTokens(
+    client,
+    {
+      client_id: client.clientId,
+      grant_type: 'client_credentials',
+      scope: applicationScope(client.graphEndpoint),
+      client_secret: client.clientSecret,
+    },
+    'confidential',
+    'test',
+  );
+}
+
 export function clientCredentials(client: OAuthClient): Promise<TokenSet> {
   if (isMultiTenantAlias(client.tenant)) {
     return Promise.reject(
@@ -329,6 +410,7 @@ export function clientCredentials(client: OAuthClient): Promise<TokenSet> {
 }
 
 export async function startDeviceCode(client: OAuthClient): Promise<DeviceCodeStart> {
+  const sentAt = clockOf(client).now();
   const { answer, body } = await postToken(client, 'devicecode', {
     client_id: client.clientId,
     scope: normalizeScopes(client.scopes),
@@ -348,19 +430,31 @@ export async function startDeviceCode(client: OAuthClient): Promise<DeviceCodeSt
     userCode: raw.user_code,
     verificationUri: raw.verification_uri,
     message: typeof raw.message === 'string' ? raw.message : '',
-    expiresAt: now() + expiresIn * 1000,
+    expiresAt: sentAt + expiresIn * 1000,
     intervalSeconds: toSeconds(raw.interval) ?? 5,
   };
 }
 
-/** One poll of a device-code sign-in; pending and slow_down are answers, not errors. */
-export async function pollDeviceCode(client: OAuthClient, deviceCode: string): Promise<DevicePoll> {
+/**
+ * One poll of a device-code sign-in; pending and slow_down (RFC 8628) are answers, not errors. Device code is a
+ * public-client flow and sends no secret, unless `withSecret`: an app without "Allow public client flows" is a
+ * confidential client that Microsoft asks for its secret (AADSTS7000218), and the grant is then a confidential one.
+ */
+export async function pollDeviceCode(
+  client: OAuthClient,
+  deviceCode: string,
+  withSecret = false,
+): Promise<DevicePoll> {
+  const sentAt = clockOf(client).now();
   const { answer, body } = await postToken(client, 'token', {
     client_id: client.clientId,
     grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
     device_code: deviceCode,
+    client_secret: withSecret ? client.clientSecret : undefined,
   });
-  if (answer.status === 200 && !body.error) return { done: true, tokens: tokenSetFrom(body, 'public') };
+  if (answer.status === 200 && !body.error) {
+    return { done: true, tokens: tokenSetFrom(body, withSecret ? 'confidential' : 'public', sentAt) };
+  }
   if (body.error === 'authorization_pending') return { done: false, slowDown: false };
   if (body.error === 'slow_down') return { done: false, slowDown: true };
   if (body.error === 'authorization_declined') {

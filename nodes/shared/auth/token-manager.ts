@@ -1,10 +1,20 @@
 // One config node's sign-in: which tokens are current, when to refresh (single flight per store key across the
-// module), where to keep them (token store first, Node-RED credentials as a mirror) and what state to show.
+// module), where to keep them (token store first, Node-RED credentials as a mirror), what state to show, and a
+// keep-alive that uses the refresh token before Microsoft ends it for inactivity.
 import { EventEmitter } from 'events';
 import { O365Error } from '../node-red/errors';
 import { t } from '../node-red/i18n';
-import { clientCredentials, needsSignIn, normalizeScopes, OAuthClient, refreshTokens } from './oauth';
-import { crashPoint, now } from '../test-hooks';
+import {
+  clientCredentials,
+  needsSignIn,
+  normalizeScopes,
+  OAuthClient,
+  refreshAtFor,
+  refreshDue,
+  refreshTokens,
+} from './oauth';
+import { crashPoint } from '../test-hooks';
+import { Clock, MAX_TIMER_MS, systemClock, TimerHandle } from '../time/clock';
 import type { TokenStore } from './token-store';
 import type { Account, ClientKind, Fingerprint, TokenSet } from './types';
 
@@ -28,7 +38,60 @@ export interface AuthStatus {
   scopes?: string[];
   /** Why sign-in is required, as a sentence for people. */
   reason?: string;
+  /** Microsoft's codes behind `reason` (e.g. [50076]), when it came from the token endpoint. */
+  aadsts?: number[];
+  /** The latest interactive sign-in attempt (shown in the dialog; the nodes show `state`). */
+  attempt?: SignInAttempt;
 }
+
+/** One interactive sign-in (popup, pasted URL, device code): its outcome, apart from the sign-in in use. */
+export interface SignInAttempt {
+  /** Random; the editor matches it with the answer of its start request. */
+  id: string;
+  way: 'code' | 'device';
+  state: 'pending' | 'failed' | 'signed-in';
+  /** Why it failed, in words (Microsoft's reason explained). */
+  reason?: string;
+  aadsts?: number[];
+  /** When it started or ended (epoch ms). */
+  at: number;
+}
+
+/**
+ * The sign-in status as flows (o365-auth's output) and the editor (the admin API's answers) see it, one shape for
+ * both: times as ISO text, the attempt without internals, never a token.
+ */
+export function publicStatus(status: AuthStatus): Record<string, unknown> {
+  const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
+  const attempt = status.attempt;
+  return {
+    signedIn: status.state === 'signed-in',
+    state: status.state,
+    account: status.account,
+    scopes: status.scopes,
+    expiresAt: iso(status.expiresAt),
+    reason: status.reason,
+    aadsts: status.aadsts,
+    attempt: attempt
+      ? {
+          id: attempt.id,
+          way: attempt.way,
+          state: attempt.state,
+          reason: attempt.reason,
+          aadsts: attempt.aadsts,
+          at: iso(attempt.at),
+        }
+      : undefined,
+  };
+}
+
+/**
+ * A refresh token dies after 90 days without use (AADSTS700082). A config node nobody reads from for days still
+ * refreshes once the access token has lain unused for this long, so its refresh token never gets near that limit.
+ */
+export const KEEP_ALIVE_IDLE_MS = 3 * 24 * 60 * 60_000;
+/** After a keep-alive refresh failed for a passing reason (network, outage), the next try. */
+export const KEEP_ALIVE_RETRY_MS = 60 * 60_000;
 
 /** The token fields mirrored into Node-RED credentials (password fields, never in the editor form). */
 export interface MirroredTokens {
@@ -43,6 +106,8 @@ export interface ManagerDeps {
   /** Writes the token fields into the node's Node-RED credentials (undefined: remove them). */
   mirror?: (tokens: MirroredTokens | undefined) => void;
   warn?: (message: string) => void;
+  /** Time and timers (keep-alive, refresh decisions); default the system clock. */
+  clock?: Clock;
 }
 
 /** Refreshes in flight, by store key, across every manager of the module (a redeploy makes a new manager). */
@@ -65,25 +130,23 @@ export function sameSettings(a: Fingerprint, b: Fingerprint): boolean {
   );
 }
 
-/** When to refresh: `refresh_in` if given, else min(5 minutes, half the lifetime) before expiry. */
-export function refreshDue(tokens: TokenSet, at: number): boolean {
-  if (tokens.refreshAt !== undefined) return at >= tokens.refreshAt;
-  return at >= tokens.expiresAt - 5 * 60_000;
-}
-
 export class TokenManager extends EventEmitter {
   readonly settings: ManagerSettings;
   private readonly deps: ManagerDeps;
+  private readonly clock: Clock;
   private tokens: TokenSet | undefined;
   private state: AuthState = 'signed-out';
   private reason: string | undefined;
-  private lastFailure: string | undefined;
+  private reasonCodes: number[] | undefined;
+  private attempt: SignInAttempt | undefined;
+  private keepAlive: TimerHandle | undefined;
   private closed = false;
 
   constructor(settings: ManagerSettings, deps: ManagerDeps) {
     super();
     this.settings = settings;
     this.deps = deps;
+    this.clock = deps.clock ?? systemClock;
   }
 
   get key(): string {
@@ -126,14 +189,14 @@ export class TokenManager extends EventEmitter {
         accessToken: deployed.accessToken ?? '',
         refreshToken: deployedToken,
         expiresAt,
-        refreshAt: expiresAt ? expiresAt - Math.min(5 * 60_000, (expiresAt - now()) / 2) : 0,
+        // Taken as issued now (it was just deployed): its lifetime is what remains of it.
+        refreshAt: expiresAt ? refreshAtFor(expiresAt, this.clock.now()) : 0,
         scope: '',
         clientKind,
         account: stored.tokens?.account,
       };
       await store.save(this.key, tokens, fingerprintOf(this.settings.client, clientKind));
-      this.tokens = tokens;
-      this.setState('signed-in');
+      this.useTokens(tokens);
       return;
     }
     if (stored.signedOut) {
@@ -142,8 +205,7 @@ export class TokenManager extends EventEmitter {
       this.setState('sign-in-required', t('errors.storeUnreadable'));
     } else if (stored.tokens && stored.fingerprint) {
       if (sameSettings(stored.fingerprint, fingerprintOf(this.settings.client, stored.tokens.clientKind))) {
-        this.tokens = stored.tokens;
-        this.setState('signed-in');
+        this.useTokens(stored.tokens);
       } else {
         this.setState('sign-in-required', t('errors.deployToUse'));
       }
@@ -152,16 +214,61 @@ export class TokenManager extends EventEmitter {
     }
   }
 
+  /**
+   * The state of the sign-in the nodes use. An attempt in progress does not change it: a pending device code
+   * shows as "pending" only while there is no usable sign-in (it is then what the nodes wait for).
+   */
   status(): AuthStatus {
-    const status: AuthStatus = { state: this.state };
+    const pending = this.attempt?.state === 'pending' && this.state !== 'signed-in';
+    const status: AuthStatus = { state: pending ? 'pending' : this.state };
     if (this.tokens?.account) status.account = this.tokens.account;
     if (this.tokens && this.state === 'signed-in') {
       status.expiresAt = this.tokens.expiresAt;
       if (this.tokens.scope) status.scopes = this.tokens.scope.split(' ').filter(Boolean);
     }
-    if (this.reason && this.state === 'sign-in-required') status.reason = this.reason;
-    else if (this.lastFailure && this.state === 'signed-out') status.reason = this.lastFailure;
+    if (this.reason && status.state === 'sign-in-required') {
+      status.reason = this.reason;
+      if (this.reasonCodes) status.aadsts = this.reasonCodes;
+    }
+    if (this.attempt) status.attempt = { ...this.attempt };
     return status;
+  }
+
+  /** The latest interactive sign-in attempt, if any. */
+  latestAttempt(): SignInAttempt | undefined {
+    return this.attempt ? { ...this.attempt } : undefined;
+  }
+
+  /** A new interactive sign-in started; it replaces the record of the one before. */
+  beginAttempt(id: string, way: SignInAttempt['way']): void {
+    this.emitIfChanged(() => {
+      this.attempt = { id, way, state: 'pending', at: this.clock.now() };
+    });
+  }
+
+  /** An attempt ended; a record of another (newer) one is left alone. */
+  endAttempt(id: string, failure?: O365Error): void {
+    if (!this.attempt || this.attempt.id !== id) return;
+    const ended: SignInAttempt = {
+      ...this.attempt,
+      state: failure ? 'failed' : 'signed-in',
+      at: this.clock.now(),
+    };
+    if (failure) {
+      ended.reason = failure.message;
+      if (failure.cause.aadsts) ended.aadsts = failure.cause.aadsts;
+    }
+    this.emitIfChanged(() => {
+      this.attempt = ended;
+    });
+  }
+
+  /** An attempt stopped without an outcome (replaced, or the node closed): no record is kept. */
+  dropAttempt(id: string): void {
+    if (this.attempt?.id !== id) return;
+    this.emitIfChanged(() => {
+      this.attempt = undefined;
+    });
   }
 
   /** The fingerprint a new sign-in with these settings would be stored with. */
@@ -179,10 +286,11 @@ export class TokenManager extends EventEmitter {
     if (!current || this.state !== 'signed-in') {
       throw new O365Error('SIGN_IN_REQUIRED', this.reason ?? t('errors.signInRequired'), {
         code: 'SIGN_IN_REQUIRED',
+        aadsts: this.reasonCodes,
       });
     }
     const stale = rejected !== undefined && rejected === current.accessToken;
-    if (!stale && current.accessToken && !refreshDue(current, now())) return current.accessToken;
+    if (!stale && current.accessToken && !refreshDue(current, this.clock.now())) return current.accessToken;
     return (await this.refreshOnce(current, stale)).accessToken;
   }
 
@@ -191,7 +299,7 @@ export class TokenManager extends EventEmitter {
     if (problem) throw new O365Error('INVALID_CONFIG', problem, { code: 'INVALID_CONFIG' });
     const current = this.tokens;
     const stale = rejected !== undefined && current !== undefined && rejected === current.accessToken;
-    if (current && !stale && !refreshDue(current, now())) return current;
+    if (current && !stale && !refreshDue(current, this.clock.now())) return current;
     return this.singleFlight(async () => {
       const next = await clientCredentials(this.settings.client);
       this.tokens = next;
@@ -222,10 +330,10 @@ export class TokenManager extends EventEmitter {
         latest.tokens.refreshToken !== current.refreshToken &&
         latest.fingerprint &&
         sameSettings(latest.fingerprint, this.fingerprint(latest.tokens.clientKind)) &&
-        !refreshDue(latest.tokens, now()) &&
+        !refreshDue(latest.tokens, this.clock.now()) &&
         !force
       ) {
-        this.tokens = latest.tokens;
+        this.useTokens(latest.tokens);
         return latest.tokens;
       }
       const base = latest.tokens && latest.tokens.refreshToken && !latest.signedOut ? latest.tokens : current;
@@ -234,65 +342,102 @@ export class TokenManager extends EventEmitter {
         next = await refreshTokens(this.settings.client, base);
       } catch (err) {
         if (needsSignIn(err)) {
-          this.setState('sign-in-required', (err as O365Error).message);
-          throw new O365Error('SIGN_IN_REQUIRED', (err as O365Error).message, {
-            ...(err as O365Error).cause,
+          const refused = err as O365Error;
+          this.setState('sign-in-required', refused.message, refused.cause.aadsts);
+          throw new O365Error('SIGN_IN_REQUIRED', refused.message, {
+            ...refused.cause,
             code: 'SIGN_IN_REQUIRED',
           });
         }
         // A passing outage: a still valid access token keeps working until it expires.
-        if (!force && base.accessToken && now() < base.expiresAt - 30_000) return base;
+        if (!force && base.accessToken && this.clock.now() < base.expiresAt - 30_000) return base;
         throw err;
       }
       crashPoint('refresh:after-token-response');
       if (!next.account) next.account = base.account;
       await this.deps.store.save(this.key, next, this.fingerprint(next.clientKind));
-      this.tokens = next;
+      this.useTokens(next);
       this.mirror(next);
-      this.setState('signed-in');
       this.emit('refreshed');
       return next;
     });
   }
 
+  /**
+   * The keep-alive: once the access token has lain unused for KEEP_ALIVE_IDLE_MS, refresh (a read would have done
+   * so long before). Timers longer than Node's limit (about 24.8 days) are chained.
+   */
+  private scheduleKeepAlive(at?: number): void {
+    this.stopKeepAlive();
+    const tokens = this.tokens;
+    if (this.closed || this.mode !== 'delegated' || !tokens?.refreshToken) return;
+    const due = at ?? tokens.expiresAt + KEEP_ALIVE_IDLE_MS;
+    const wait = Math.max(0, due - this.clock.now());
+    this.keepAlive = this.clock.setTimeout(
+      () => {
+        this.keepAlive = undefined;
+        if (this.clock.now() < due) this.scheduleKeepAlive(due);
+        else void this.keepAliveRefresh(tokens);
+      },
+      Math.min(wait, MAX_TIMER_MS),
+    );
+  }
+
+  private stopKeepAlive(): void {
+    if (this.keepAlive !== undefined) this.clock.clearTimeout(this.keepAlive);
+    this.keepAlive = undefined;
+  }
+
+  private async keepAliveRefresh(expected: TokenSet): Promise<void> {
+    if (this.closed || this.tokens !== expected || this.state !== 'signed-in') return;
+    try {
+      await this.refreshOnce(expected, false);
+    } catch (err) {
+      if (this.closed || this.state !== 'signed-in') return; // Sign-in required: the state says so.
+      const message = err instanceof O365Error ? err.message : t('errors.internal');
+      this.deps.warn?.(t('errors.keepAliveFailed', { message }));
+      if (this.tokens === expected) this.scheduleKeepAlive(this.clock.now() + KEEP_ALIVE_RETRY_MS);
+    }
+  }
+
+  /** Makes a token set the current one (signed in) and plans its keep-alive. */
+  private useTokens(tokens: TokenSet): void {
+    this.tokens = tokens;
+    this.setState('signed-in');
+    this.scheduleKeepAlive();
+  }
+
   /** Tokens from a new sign-in (code or device code) for exactly these settings. */
   async acceptTokens(tokens: TokenSet): Promise<void> {
     await this.deps.store.save(this.key, tokens, this.fingerprint(tokens.clientKind));
-    this.lastFailure = undefined;
-    this.tokens = tokens;
     this.mirror(tokens);
-    this.setState('signed-in');
+    this.useTokens(tokens);
   }
 
   /** Tokens another manager of the same key and settings just stored (a sign-in from the dialog). */
   adopt(tokens: TokenSet): void {
-    this.tokens = tokens;
     this.mirror(tokens);
-    this.setState('signed-in');
+    this.useTokens(tokens);
   }
 
   /** Another sign-in, with other settings, now owns the store: ours waits for the deploy that brings them. */
   supersede(): void {
     this.tokens = undefined;
+    this.stopKeepAlive();
     this.setState('sign-in-required', t('errors.deployToUse'));
-  }
-
-  /** A device-code sign-in started or ended; `failure` says why one ended without tokens (shown in the dialog). */
-  markPending(pending: boolean, failure?: string): void {
-    this.lastFailure = pending ? undefined : failure;
-    if (pending) this.setState('pending');
-    else if (this.state === 'pending') this.setState(this.tokens ? 'signed-in' : 'signed-out');
   }
 
   async signOut(): Promise<void> {
     await this.deps.store.signOut(this.key);
     this.tokens = undefined;
+    this.stopKeepAlive();
     this.mirror(undefined);
     this.setState('signed-out');
   }
 
   close(): void {
     this.closed = true;
+    this.stopKeepAlive();
     this.removeAllListeners();
   }
 
@@ -314,10 +459,19 @@ export class TokenManager extends EventEmitter {
     );
   }
 
-  private setState(state: AuthState, reason?: string): void {
-    const changed = state !== this.state || reason !== this.reason;
-    this.state = state;
-    this.reason = state === 'sign-in-required' ? reason : undefined;
-    if (changed && !this.closed) this.emit('state', this.status());
+  private setState(state: AuthState, reason?: string, codes?: number[]): void {
+    this.emitIfChanged(() => {
+      this.state = state;
+      this.reason = state === 'sign-in-required' ? reason : undefined;
+      this.reasonCodes = state === 'sign-in-required' ? codes : undefined;
+    });
+  }
+
+  /** Applies a change and tells the listeners when the status they see (state, reason, attempt) changed. */
+  private emitIfChanged(change: () => void): void {
+    const before = JSON.stringify(this.status());
+    change();
+    const after = this.status();
+    if (!this.closed && JSON.stringify(after) !== before) this.emit('state', after);
   }
 }

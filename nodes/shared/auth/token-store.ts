@@ -2,6 +2,7 @@
 import * as crypto from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
+import { t } from '../node-red/i18n';
 import { crashPoint, now } from '../test-hooks';
 import type { Fingerprint, TokenSet } from './types';
 
@@ -140,10 +141,7 @@ export class TokenStore {
           unreadable: sealed.kind === 'no-key' || sealed.kind === 'damaged',
         };
       } catch (err) {
-        this.warnOnce(
-          stem,
-          `Token store: the saved sign-in of "${key}" could not be read (${describe(err)})`,
-        );
+        this.warnOnce(stem, t('errors.store.unreadable', { key, reason: describe(err) }));
         return { generation: 0, signedOut: false, unreadable: true };
       }
     });
@@ -152,9 +150,7 @@ export class TokenStore {
   /** Stores a new generation of tokens, remembers the refresh token's hash and ends a sign-out. */
   save(key: string, tokens: TokenSet, fingerprint: Fingerprint): Promise<void> {
     if (!isTokenSet(tokens) || !isFingerprint(fingerprint)) {
-      return Promise.reject(
-        new TypeError('Token store: an incomplete token set or fingerprint was not saved'),
-      );
+      return Promise.reject(new TypeError(t('errors.store.incomplete')));
     }
     const stem = stemOf(key);
     return this.locked(stem, async () => {
@@ -202,9 +198,7 @@ export class TokenStore {
         await unlinkIfExists(files.encTmp);
         await fsyncDir(this.dir);
       } catch (err) {
-        this.log(
-          `Token store: the old sign-in of "${key}" could not be deleted (${describe(err)}); it is ignored`,
-        );
+        this.log(t('errors.store.notDeleted', { key, reason: describe(err) }));
       }
       this.warned.delete(stem);
     });
@@ -219,10 +213,7 @@ export class TokenStore {
         const { index } = await this.recover(stem, key, await this.candidates(false));
         return index !== undefined && index.seen.includes(hashToken(index.salt, refreshToken));
       } catch (err) {
-        this.warnOnce(
-          stem,
-          `Token store: the saved sign-in of "${key}" could not be read (${describe(err)})`,
-        );
+        this.warnOnce(stem, t('errors.store.unreadable', { key, reason: describe(err) }));
         return false;
       }
     });
@@ -339,8 +330,7 @@ export class TokenStore {
         });
         sealed = unsealed;
       } else {
-        if (unsealed.kind !== 'open')
-          this.warnOnce(stem, `Token store: an unfinished write for "${key}" was discarded`);
+        if (unsealed.kind !== 'open') this.warnOnce(stem, t('errors.store.tornWrite', { key }));
         await this.bestEffort(stem, key, () => unlinkIfExists(files.encTmp));
       }
     }
@@ -380,7 +370,7 @@ export class TokenStore {
   private async readIndex(stem: string, files: StoreFiles, quiet: boolean): Promise<Index | undefined> {
     const raw = await readIfExists(files.json);
     let index = raw ? parseIndex(raw) : undefined;
-    if (raw && !index && !quiet) this.warnOnce(stem, `Token store: ${files.json} is damaged and is rebuilt`);
+    if (raw && !index && !quiet) this.warnOnce(stem, t('errors.store.indexRebuilt', { file: files.json }));
     const temp = await readIfExists(files.jsonTmp);
     if (temp) {
       // Every index write goes through this temp file, so a complete one is the newest intended state.
@@ -406,15 +396,9 @@ export class TokenStore {
     if (!data) return { kind: 'absent' };
     const sealed = unseal(data, candidates, stem);
     if (sealed.kind === 'no-key') {
-      this.warnOnce(
-        stem,
-        `Token store: the saved sign-in of "${key}" does not open with any known key (was credentialSecret changed?); sign-in required`,
-      );
+      this.warnOnce(stem, t('errors.store.noKey', { key }));
     } else if (sealed.kind === 'damaged') {
-      this.warnOnce(
-        stem,
-        `Token store: the saved sign-in of "${key}" (${file}) is damaged; sign-in required`,
-      );
+      this.warnOnce(stem, t('errors.store.damaged', { key, file }));
     }
     return sealed;
   }
@@ -436,7 +420,7 @@ export class TokenStore {
       if (raw && raw.length !== KEY_FILE_BYTES) {
         this.warnOnce(
           KEY_FILE,
-          `Token store: the key file ${file} is damaged${create ? ' and is replaced' : ' and is ignored'}`,
+          t(create ? 'errors.store.keyFileReplaced' : 'errors.store.keyFileIgnored', { file }),
         );
         raw = undefined;
       }
@@ -454,7 +438,7 @@ export class TokenStore {
     try {
       await task();
     } catch (err) {
-      this.warnOnce(stem, `Token store: a repair of the files of "${key}" failed (${describe(err)})`);
+      this.warnOnce(stem, t('errors.store.repairFailed', { key, reason: describe(err) }));
     }
   }
 

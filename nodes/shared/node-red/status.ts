@@ -39,8 +39,15 @@ export function statusForAuth(status: AuthStatus): NodeStatus {
     case 'signed-out':
       return { fill: 'grey', shape: 'ring', text: t('status.signedOut') };
     default:
-      return { fill: 'red', shape: 'ring', text: t('status.signInRequired') };
+      return signInRequired(status.aadsts);
   }
+}
+
+/** Red ring "sign-in required", with Microsoft's code when there is one ("sign-in required (AADSTS50076)"). */
+function signInRequired(aadsts: number[] | undefined): NodeStatus {
+  const code = aadsts?.[aadsts.length - 1];
+  const text = code ? t('status.signInRequiredCode', { code }) : t('status.signInRequired');
+  return { fill: 'red', shape: 'ring', text: short(text) };
 }
 
 /**
@@ -68,8 +75,7 @@ export function statusFetching(): NodeStatus {
 }
 
 export function statusForError(err: O365Error): NodeStatus {
-  if (err.code === 'SIGN_IN_REQUIRED')
-    return { fill: 'red', shape: 'ring', text: t('status.signInRequired') };
+  if (err.code === 'SIGN_IN_REQUIRED') return signInRequired(err.cause.aadsts);
   return { fill: 'red', shape: 'ring', text: short(err.message) };
 }
 
