@@ -64,12 +64,13 @@ export = function (RED: NodeAPI) {
       const manager = config!.manager!;
       const plan = resolveWrite(settings, msg, manager.mode, now());
       node.status(statusWriting());
-      const auth = config!.authStatus();
       const result = await sendWrite(config!.graph!, plan, {
         configKey: manager.key,
         mode: manager.mode,
-        account: auth.account?.username,
-        grantedScopes: auth.scopes,
+        signIn: () => {
+          const auth = config!.authStatus();
+          return { account: auth.account?.username, scopes: auth.scopes };
+        },
         backoffBaseMs: config!.tuning.backoffBaseMs,
         signal,
         onWait: (seconds) => node.status(statusWaiting(seconds)),

@@ -19,10 +19,11 @@ import { ANSWER_ACTIONS, WriteAction, WritePlan } from './writing';
 export interface WriteContext {
   configKey: string;
   mode: 'delegated' | 'application';
-  /** The signed-in account (delegated), to tell the own mailbox from another. */
-  account?: string;
-  /** The scopes the sign-in was granted (delegated), to say which permission a 403 lacks. */
-  grantedScopes?: string[];
+  /**
+   * The sign-in as it is now (delegated): its account, to tell the own mailbox from another, and its granted
+   * scopes, to say which permission a 403 lacks. Asked after the request: a refresh may have just learnt them.
+   */
+  signIn?: () => { account?: string; scopes?: string[] };
   /** First step of the backoff between attempts of a create or delete. */
   backoffBaseMs: number;
   signal?: AbortSignal;
@@ -195,24 +196,25 @@ function explainRefusal(err: unknown, plan: WritePlan, ctx: WriteContext): unkno
       permission,
     });
   }
-  const own = !plan.user || (!!ctx.account && plan.user.toLowerCase() === ctx.account.toLowerCase());
+  const { account, scopes } = ctx.signIn?.() ?? {};
+  const own = !plan.user || (!!account && plan.user.toLowerCase() === account.toLowerCase());
   const permission = own ? 'Calendars.ReadWrite' : 'Calendars.ReadWrite.Shared';
-  const granted = (ctx.grantedScopes ?? []).map((s) => s.toLowerCase());
+  // A sign-in deployed with the flow learns its granted scopes only at its first refresh.
+  const grants = scopes?.length ? scopes : undefined;
+  const granted = grants?.map((s) => s.toLowerCase());
   const has =
-    granted.includes(permission.toLowerCase()) || (own && granted.includes('calendars.readwrite.shared'));
-  if (!has) {
-    return new O365Error(
-      err.code,
-      t('errors.write.missingScope', {
-        permission,
-        granted: (ctx.grantedScopes ?? []).join(' ') || '-',
-        detail,
-      }),
-      { ...err.cause, permission },
-    );
+    !!granted &&
+    (granted.includes(permission.toLowerCase()) || (own && granted.includes('calendars.readwrite.shared')));
+  if (has) {
+    const key = own ? 'errors.write.refused' : 'errors.write.notSharedForEditing';
+    return new O365Error(err.code, t(key, { user: plan.user, detail }), err.cause);
   }
-  const key = own ? 'errors.write.refused' : 'errors.write.notSharedForEditing';
-  return new O365Error(err.code, t(key, { user: plan.user, detail }), err.cause);
+  const key = own || granted ? 'errors.write.missingScope' : 'errors.write.missingScopeOrShare';
+  const grantedText = grants ? grants.join(' ') : t('errors.write.grantsUnknown');
+  return new O365Error(err.code, t(key, { permission, user: plan.user, granted: grantedText, detail }), {
+    ...err.cause,
+    permission,
+  });
 }
 
 /** Sends one checked write; resolves with what the node emits. */
