@@ -3,9 +3,16 @@
 // every bad message refused before any request, with the message intact for a retry.
 'use strict';
 const should = require('should');
+const fs = require('fs');
+const path = require('path');
 const { startSimulator } = require('../sim/simulator');
+const { coreNode } = require('../lib/runtime');
+const { simConfigProps } = require('../lib/sim-config');
+const { root } = require('../lib/dist');
 const {
   helper,
+  NODES,
+  freshUserDir,
   onTab,
   loadFlow,
   configFor,
@@ -808,6 +815,110 @@ describe('o365-write (runtime)', function () {
       failed.error.code.should.equal('ErrorItemNotFound');
       const { _msgid, error, ...back } = failed;
       back.should.eql(msg);
+    });
+  });
+
+  describe('the examples, run against the simulator', function () {
+    /** An example flow with its account pointed at the simulator (signed in with write scopes), debug → helper. */
+    async function loadExample(file, change = () => {}) {
+      const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'))
+        .filter((n) => n.type !== 'comment')
+        .map((n) => (n.type === 'debug' ? { id: n.id, z: n.z, type: 'helper', x: n.x, y: n.y } : n));
+      flow.forEach(change);
+      const config = flow.find((n) => n.type === 'o365-config');
+      Object.assign(
+        config,
+        simConfigProps(sim, { scopes: config.scopes, redirectUri: 'http://localhost/cb' }),
+      );
+      config.scopes.should.match(/Calendars\.ReadWrite/);
+      helper.settings({ userDir: freshUserDir(), o365Calendar: { requestTimeout: 2000, retryDelay: 20 } });
+      const credentials = {
+        [config.id]: signedInCredentials(sim, config.id, 'confidential', config.scopes)[config.id],
+      };
+      await helper.load(
+        [...NODES, coreNode('common/20-inject.js'), coreNode('function/10-function.js')],
+        flow,
+        credentials,
+      );
+      await helper.getNode(config.id).ready;
+    }
+
+    it('"Book this room now for 30 minutes" books the room from now to now+30m', async () => {
+      const room = sim.users.room101.upn;
+      // The example's room is contoso.com's; the simulator's tenant is contoso.onmicrosoft.com.
+      await loadExample('Book this room now for 30 minutes.json', (n) => {
+        if (n.type === 'o365-write') (n.user.should.equal('room.101@contoso.com'), (n.user = room));
+      });
+      const booked = nextMessage(helper.getNode('ex-book-d'));
+      const errors = collect(helper.getNode('ex-book-de'));
+      const before = Date.now();
+      helper.getNode('ex-book-i').receive({});
+      await waitFor(() => errors.length || writes(sim).length, 5000, 'a write');
+      errors.should.eql([]);
+      const msg = await booked;
+      writes(sim)[0].path.should.equal(`/v1.0/users/${room}/calendar/events`);
+      itemsNamed(sim, 'Ad-hoc meeting', room).should.have.length(1);
+      msg.payload.start.ms.should.be.within(before - 1000, Date.now());
+      (msg.payload.end.ms - msg.payload.start.ms).should.be.within(30 * 60000 - 1000, 30 * 60000);
+    });
+
+    it('"Decline while on holiday" declines the unanswered holiday invitations with the comment, once each', async () => {
+      const invite = (subject, start, extra = {}) =>
+        sim.addEvent('megan', null, {
+          subject,
+          start,
+          end: new Date(Date.parse(start) + 3600000).toISOString(),
+          organizer: { emailAddress: { address: sim.users.alex.upn } },
+          responseStatus: { response: 'notResponded' },
+          ...extra,
+        });
+      const during = invite('Year planning', '2026-12-28T10:00:00Z');
+      const accepted = invite('Party', '2026-12-22T18:00:00Z', { responseStatus: { response: 'accepted' } });
+      const after = invite('Kick-off', '2027-01-12T09:00:00Z');
+      const own = sim.addEvent('megan', null, {
+        subject: 'Mine',
+        start: '2026-12-29T10:00:00Z',
+        end: '2026-12-29T11:00:00Z',
+      });
+      await loadExample('Decline while on holiday.json');
+      const out = collect(helper.getNode('ex-holiday-d'));
+      // The window holds the simulator's own invitations too: wait until the declines stop coming.
+      let seen = -1;
+      await waitFor(
+        async () => {
+          const settled = out.length > 0 && out.length === seen;
+          seen = out.length;
+          if (!settled) await new Promise((r) => setTimeout(r, 400));
+          return settled;
+        },
+        15000,
+        'the declines',
+      );
+      const ids = out.map((m) => m.payload.id);
+      ids.should.containEql(during.id);
+      new Set(ids).size.should.equal(ids.length);
+      for (const other of [accepted, after, own]) ids.should.not.containEql(other.id);
+      const holiday = [Date.parse('2026-12-20T00:00:00Z'), Date.parse('2027-01-08T00:00:00Z')];
+      for (const id of ids) {
+        const found = sim.model.find(sim.users.megan, id);
+        found.item.isOrganizer.should.be.false();
+        found.item.response.should.equal('declined');
+        const start =
+          found.day === undefined
+            ? found.item.startMs
+            : sim.model.seriesInstance(found.item, found.day, 'UTC').startMs;
+        (start || found.item.startDay * 86400000).should.be.within(holiday[0], holiday[1]);
+      }
+      const requests = writes(sim);
+      requests.should.have.length(ids.length);
+      for (const request of requests) {
+        request.path.should.endWith('/decline');
+        request.json.should.eql({
+          comment: 'I am on holiday until 6 January and will not attend. Thank you for the invitation.',
+          sendResponse: true,
+        });
+      }
+      sim.writes.sent.should.have.length(ids.length);
     });
   });
 
