@@ -17,7 +17,7 @@ import {
 import { ActionSetting, resolveWrite, WriteSettings } from '../shared/calendar/writing';
 import { sendWrite } from '../shared/calendar/writer';
 import { now } from '../shared/test-hooks';
-import { zonedParts } from '../shared/time/wall-clock';
+import { localClock } from '../shared/time/wall-clock';
 
 interface WriteDef extends NodeDef {
   config: string;
@@ -39,11 +39,6 @@ function settingsFrom(def: WriteDef): WriteSettings {
     timezone: def.timezone ?? '',
     allowMsgMailbox: def.allowMsgMailbox === true,
   };
-}
-
-function clock(zone: string): string {
-  const p = zonedParts(now(), zone);
-  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
 }
 
 export = function (RED: NodeAPI) {
@@ -76,7 +71,7 @@ export = function (RED: NodeAPI) {
         onWait: (seconds) => node.status(statusWaiting(seconds)),
       });
       if (runner.closed) return;
-      node.status(statusWritten(result.action, clock(plan.zone.iana), plan.subject));
+      node.status(statusWritten(result.action, localClock(now(), plan.zone.iana), plan.subject));
       // The message changes only now, after the write: a failed one reaches Catch exactly as it came in.
       msg.payload = result.event ?? { id: result.id, action: result.action };
       send(msg);

@@ -459,6 +459,36 @@ describe('o365-write (runtime)', function () {
       itemsNamed(sim, 'Book once').should.have.length(1);
     });
 
+    it('ErrorDuplicateTransactionId (an earlier process made the event): the event with that id is the result', async () => {
+      sim.knobs.transactionIdReuse = 'error';
+      const { write: node, out, caught } = await load(sim);
+      // Made before this process started (say, by the run that crashed before it saw the answer).
+      const token = sim.issueTokens({ scope: RW }).access_token;
+      const earlier = await fetch(`${sim.url}/v1.0/me/events`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          subject: 'Book once',
+          start: { dateTime: '2027-02-10T10:00:00', timeZone: WINDOWS_ZONE },
+          end: { dateTime: '2027-02-10T10:30:00', timeZone: WINDOWS_ZONE },
+          transactionId: 'made-earlier',
+        }),
+      }).then((r) => r.json());
+      sim.clearLog();
+      const msg = await write(node, out, caught, { transactionId: 'made-earlier', payload });
+      msg.payload.id.should.equal(earlier.id);
+      writes(sim)
+        .map((r) => r.status)
+        .should.eql([400]);
+      itemsNamed(sim, 'Book once').should.have.length(1);
+      // A used id for a different event somewhere else stays Graph's error.
+      const failed = await failure(node, out, caught, {
+        transactionId: 'made-earlier',
+        payload: { ...payload, start: '2027-02-11T10:00', end: '2027-02-11T11:00' },
+      });
+      failed.error.code.should.equal('ErrorDuplicateTransactionId');
+    });
+
     it('a 429 on create is waited out and retried by the client (Graph answers it before acting): one event', async () => {
       const { write: node, out, caught } = await load(sim);
       sim.fault({ on: 'graph', type: '429', retryAfter: 0, match: '/calendar/events' });

@@ -236,3 +236,26 @@ describe('writing: messages to Graph writes', function () {
     );
   });
 });
+
+describe('writing: the catalogs', function () {
+  const fs = require('fs');
+  const { root } = require('../lib/dist');
+  const read = (file) => JSON.parse(fs.readFileSync(`${root}/nodes/${file}`, 'utf8'));
+  /** Every key path of a catalog, e.g. 'o365-config.errors.write.notText'. */
+  const keys = (node, prefix = '') =>
+    Object.entries(node).flatMap(([k, v]) =>
+      v && typeof v === 'object' ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+    );
+
+  it('the write node and its runtime messages exist in en-US and de alike', () => {
+    keys(read('o365-write/locales/de/o365-write.json')).should.eql(
+      keys(read('o365-write/locales/en-US/o365-write.json')),
+    );
+    const en = read('o365-config/locales/en-US/o365-config.json')['o365-config'];
+    const de = read('o365-config/locales/de/o365-config.json')['o365-config'];
+    for (const part of [en.errors.write, en.status.write]) part.should.be.an.Object();
+    keys(de.errors.write).should.eql(keys(en.errors.write));
+    keys(de.status.write).should.eql(keys(en.status.write));
+    de.tip.scopes.should.match(/Calendars\.ReadWrite/);
+  });
+});
