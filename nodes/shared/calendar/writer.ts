@@ -158,10 +158,10 @@ async function create(
         throw err;
       }
       if (!isUnclear(err)) throw err;
-      if (attempt + 1 >= MAX_UNCLEAR_ATTEMPTS) throw unclearCreate(err, plan);
       await pause(err, attempt, ctx);
       const found = await lookUp(err);
       if (found) return found;
+      if (attempt + 1 >= MAX_UNCLEAR_ATTEMPTS) throw unclearCreate(err, plan);
     }
   }
 }
