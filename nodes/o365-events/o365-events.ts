@@ -26,7 +26,7 @@ import {
   statusWaiting,
 } from '../shared/node-red/status';
 import { now } from '../shared/test-hooks';
-import { zonedParts } from '../shared/time/wall-clock';
+import { localClock } from '../shared/time/wall-clock';
 
 interface EventsDef extends NodeDef {
   config: string;
@@ -64,11 +64,6 @@ function settingsFrom(def: EventsDef): EventsSettings {
     changesOnly: def.changesOnly === true,
     allowMsgMailbox: def.allowMsgMailbox === true,
   };
-}
-
-function clock(zone: string): string {
-  const p = zonedParts(now(), zone);
-  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
 }
 
 export = function (RED: NodeAPI) {
@@ -113,7 +108,7 @@ export = function (RED: NodeAPI) {
       const events = result.events;
       const extra: Record<string, unknown> = { user: request.user, calendarId: request.calendarId };
       if (result.window) extra.window = { start: result.window.startIso, end: result.window.endIso };
-      node.status(statusCount('status.events', events.length, clock(request.zone.iana)));
+      node.status(statusCount('status.events', events.length, localClock(now(), request.zone.iana)));
 
       if (baselines) {
         const key = baselineKey(request);

@@ -11,7 +11,8 @@ const { simConfigProps, simCredentials } = require('./sim-config');
 const configModule = require(distPath('nodes/o365-config/o365-config.js'));
 const authModule = require(distPath('nodes/o365-auth/o365-auth.js'));
 const eventsModule = require(distPath('nodes/o365-events/o365-events.js'));
-const NODES = [configModule, authModule, eventsModule];
+const writeModule = require(distPath('nodes/o365-write/o365-write.js'));
+const NODES = [configModule, authModule, eventsModule, writeModule];
 
 /** A new user directory per test, so token stores never leak between tests. */
 function freshUserDir() {

@@ -234,8 +234,11 @@ class Graph {
     res.simContentType = ODATA_JSON;
     let route;
     let routeError;
+    const writes = this.core.writes;
     try {
-      route = parseRoute(entry.rawPath);
+      route = writes.claims(req.method, entry.rawPath)
+        ? writes.parseRoute(entry.rawPath)
+        : parseRoute(entry.rawPath);
     } catch (err) {
       if (!(err instanceof GraphError)) throw err;
       routeError = err;
@@ -256,8 +259,8 @@ class Graph {
     const latency = Number(this.core.knobs.graphLatencyMs) || 0;
     let admitted;
     try {
-      if (req.method !== 'GET') {
-        throw new GraphError(405, 'Request_BadRequest', `The simulator only serves GET, not ${req.method}.`);
+      if (!['GET', 'POST', 'PATCH', 'DELETE'].includes(req.method)) {
+        throw new GraphError(405, 'Request_BadRequest', `The simulator does not serve ${req.method}.`);
       }
       const token = this.authenticate(req);
       if (routeError) throw routeError;
@@ -293,12 +296,31 @@ class Graph {
       else res.once('close', () => this.release(admitted));
       const wait = latency + (fault && fault.type === 'slow' ? Number(fault.delayMs) || 0 : 0);
       if (wait > 0) await this.core.delay(wait);
+      if (route.target.kind === 'write') {
+        await this.respond(res, ids, writes.answer(req, entry, route, token, user));
+        return;
+      }
       const { body, headers } = this.answer(req, entry, route, token, user);
       if (!res.destroyed) sendJson(res, 200, body, headers);
     } catch (err) {
       if (!(err instanceof GraphError)) throw err;
       if (!admitted && latency > 0 && err.status !== 429) await this.core.delay(latency);
       if (!res.destroyed) this.sendError(res, ids, err);
+    }
+  }
+
+  /** Sends a write's answer ({status, body?, headers?}), or the fault a test queued for after the write. */
+  async respond(res, ids, { status, body, headers = {}, after }) {
+    if (after && after.type === 'slow') await this.core.delay(Number(after.delayMs) || 0);
+    else if (after) {
+      this.sendFault(res, ids, after);
+      return;
+    }
+    if (res.destroyed) return;
+    if (body !== undefined) sendJson(res, status, body, headers);
+    else {
+      res.writeHead(status, headers);
+      res.end();
     }
   }
 
@@ -588,4 +610,4 @@ class Graph {
   }
 }
 
-module.exports = { Graph, GraphError, parseRoute, parsePrefer };
+module.exports = { Graph, GraphError, parseRoute, parsePrefer, segmentsOf };

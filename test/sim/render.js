@@ -170,7 +170,8 @@ const EVENT_FIELDS = [
   ],
   ['changeKey', (inst) => changeKeyOf(inst)],
   ['categories', (inst) => eff(inst, 'categories').slice()],
-  ['transactionId', () => null],
+  // Graph returns a transactionId only to the app that set one; set by the simulator's create (write.js).
+  ['transactionId', (inst) => inst.item.transactionId || null],
   ['originalStartTimeZone', (inst) => inst.item.startTz],
   ['originalEndTimeZone', (inst) => inst.item.endTz],
   ['iCalUId', (inst) => iCalUIdOf(inst)],

@@ -17,6 +17,7 @@ const { Model, toMs, parseIsoInstant, parseLocalDateTime, randomSource } = requi
 const data = require('./data');
 const { Identity, HttpError } = require('./identity');
 const { Graph } = require('./graph');
+const { Writes } = require('./write');
 const { renderEvent } = require('./render');
 const { readBody, firstValues, sendJson, aadErrorBody } = require('./http');
 
@@ -88,6 +89,7 @@ class Simulator {
     this.knobs = defaultKnobs(this.users);
     this.identity = new Identity(this);
     this.graph = new Graph(this);
+    this.writes = new Writes(this);
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
 
@@ -158,12 +160,19 @@ class Simulator {
     });
     try {
       let form;
-      if (req.method === 'POST') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
         const body = await readBody(req);
         if (/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] || '')) {
           form = firstValues(new URLSearchParams(body.toString('utf8')));
           entry.form = form;
           entry.grantType = form.grant_type;
+        } else if (body.length) {
+          // A JSON body (Graph writes), kept in the log as received.
+          try {
+            entry.json = JSON.parse(body.toString('utf8'));
+          } catch {
+            entry.badJson = true;
+          }
         }
       }
       if (kind === 'graph') {

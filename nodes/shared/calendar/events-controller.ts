@@ -90,18 +90,31 @@ export function selectFields(select: string, view: View, changesOnly: boolean): 
   return [...fields].join(',');
 }
 
-/** The node's settings with what a message may override (mailbox only when allowed). */
-export function resolveRequest(
-  settings: EventsSettings,
+/**
+ * The mailbox and calendar of a request: the node's, or with `allowMsgMailbox` the message's `user` and
+ * `calendarId`. Application mode needs a mailbox (there is no /me).
+ */
+export function resolveMailbox(
+  settings: { user: string; calendarId: string; allowMsgMailbox: boolean },
   msg: MessageInput,
   mode: 'delegated' | 'application',
-): EventsRequest {
+): { user: string; calendarId: string } {
   const user =
     (settings.allowMsgMailbox ? mailboxValue(msg.user, 'user') : undefined) ?? settings.user.trim();
   const calendarId =
     (settings.allowMsgMailbox ? mailboxValue(msg.calendarId, 'calendarId') : undefined) ??
     settings.calendarId.trim();
   if (mode === 'application' && !user) throw invalidInput('user', 'userRequired');
+  return { user, calendarId };
+}
+
+/** The node's settings with what a message may override (mailbox only when allowed). */
+export function resolveRequest(
+  settings: EventsSettings,
+  msg: MessageInput,
+  mode: 'delegated' | 'application',
+): EventsRequest {
+  const { user, calendarId } = resolveMailbox(settings, msg, mode);
   const zone = resolveZone(settings.timezone);
   const window =
     settings.view === 'calendarView'

@@ -287,6 +287,12 @@ export function calendarPath(calendarId: string): string {
   return calendarId ? `/calendars/${pathSegment(calendarId, 'calendarId')}` : '/calendar';
 }
 
+/** `/events` (the mailbox's events), or `/events/{id}` with the id as one encoded segment, optionally an action. */
+export function eventsPath(eventId?: string, action?: string): string {
+  if (eventId === undefined) return '/events';
+  return `/events/${pathSegment(eventId, 'eventId')}${action ? `/${action}` : ''}`;
+}
+
 /** The gate key for a mailbox: the user as given, or the signed-in user of one config node. */
 export function mailboxKey(user: string, configKey: string): string {
   return user ? user.toLowerCase() : `me:${configKey}`;

@@ -9,6 +9,8 @@ export interface O365ErrorCause {
   aadsts?: number[];
   field?: string;
   retryAfterSeconds?: number;
+  /** The Graph permission a refused request needs (a 403 of a write), e.g. `Calendars.ReadWrite`. */
+  permission?: string;
 }
 
 export class O365Error extends Error {

@@ -79,6 +79,26 @@ export function statusForError(err: O365Error): NodeStatus {
   return { fill: 'red', shape: 'ring', text: short(err.message) };
 }
 
+/** Blue ring while a write is on its way. */
+export function statusWriting(): NodeStatus {
+  return { fill: 'blue', shape: 'ring', text: t('status.write.writing') };
+}
+
+/** Green dot after a write: what was done, to which subject, and when, e.g. "created «Focus» · 10:42". */
+export function statusWritten(action: string, time: string, subject?: string): NodeStatus {
+  const done = t(`status.write.actions.${action}`);
+  const text = subject
+    ? t('status.write.doneSubject', { action: done, subject, time })
+    : t('status.write.done', { action: done, time });
+  return { fill: 'green', shape: 'dot', text: short(text) };
+}
+
+/** Red ring for a write refused for a missing permission: which one, and (delegated) that it takes a new sign-in. */
+export function statusMissingPermission(permission: string, application: boolean): NodeStatus {
+  const key = application ? 'status.write.appNeedsPermission' : 'status.write.needsPermission';
+  return { fill: 'red', shape: 'ring', text: short(t(key, { permission })) };
+}
+
 export function statusWaiting(seconds: number): NodeStatus {
   return { fill: 'yellow', shape: 'ring', text: t('status.waiting', { seconds: Math.ceil(seconds) }) };
 }

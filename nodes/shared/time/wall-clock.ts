@@ -195,6 +195,12 @@ export function isoWithOffset(ms: number, zone: string): string {
   );
 }
 
+/** The wall-clock time at `ms` in `zone`, 'hh:mm' (the time a status shows). */
+export function localClock(ms: number, zone: string): string {
+  const p = zonedParts(ms, zone);
+  return `${pad(p.hour)}:${pad(p.minute)}`;
+}
+
 /** The local date at `ms` in `zone`, 'YYYY-MM-DD'. */
 export function localDate(ms: number, zone: string): string {
   const p = zonedParts(ms, zone);
