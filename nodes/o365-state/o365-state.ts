@@ -48,7 +48,10 @@ export = function (RED: NodeAPI) {
     /** The input being answered: its message and send, for the state the input emits. */
     let answering: { msg: Msg; send: (m: NodeMessage) => void } | undefined;
 
-    const onState = authStatusListener((status) => node.status(status));
+    // A node whose own settings cannot work keeps saying so, whatever the sign-in does.
+    const onState = authStatusListener((status) => {
+      if (!problem) node.status(status);
+    });
     if (config) config.register(onState);
 
     function showStatus(): void {

@@ -53,7 +53,10 @@ export = function (RED: NodeAPI) {
     let readError: O365Error | undefined;
     let closed = false;
 
-    const onState = authStatusListener((status) => node.status(status));
+    // A node whose own settings cannot work keeps saying so, whatever the sign-in does.
+    const onState = authStatusListener((status) => {
+      if (!problem) node.status(status);
+    });
     if (config) config.register(onState);
 
     const pollMsg = () => ({ _msgid: RED.util.generateId(), topic: 'poll' }) as unknown as Msg;

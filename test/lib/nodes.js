@@ -11,7 +11,9 @@ const { simConfigProps, simCredentials } = require('./sim-config');
 const configModule = require(distPath('nodes/o365-config/o365-config.js'));
 const authModule = require(distPath('nodes/o365-auth/o365-auth.js'));
 const eventsModule = require(distPath('nodes/o365-events/o365-events.js'));
-const NODES = [configModule, authModule, eventsModule];
+const triggerModule = require(distPath('nodes/o365-trigger/o365-trigger.js'));
+const stateModule = require(distPath('nodes/o365-state/o365-state.js'));
+const NODES = [configModule, authModule, eventsModule, triggerModule, stateModule];
 
 /** A new user directory per test, so token stores never leak between tests. */
 function freshUserDir() {
