@@ -7,7 +7,7 @@ const should = require('should');
 const { packPackage, NodeRed, timings } = require('../harness/nodered');
 
 const MODULE = 'node-red-contrib-o365-calendar';
-const TYPES = ['o365-config', 'o365-auth', 'o365-events'];
+const TYPES = ['o365-config', 'o365-auth', 'o365-events', 'o365-trigger', 'o365-state'];
 const root = path.resolve(__dirname, '..', '..');
 
 const RUNTIMES = [
@@ -20,7 +20,7 @@ function problemsAboutPackage(lines) {
   return lines
     .filter((line) => !line.startsWith('--- harness:'))
     .map((line) => line.split(root).join('<repo>')) // a clone's folder may itself be called …o365-calendar
-    .filter((line) => /node-red-contrib-o365-calendar|o365-(config|auth|events)/.test(line))
+    .filter((line) => /node-red-contrib-o365-calendar|o365-(config|auth|events|trigger|state)/.test(line))
     .filter((line) => !/\[(info|debug|trace)\]/.test(line));
 }
 
@@ -96,7 +96,7 @@ for (const { major, node } of RUNTIMES) {
       should(nr.nodeVersion).match(new RegExp(`^v${node}\\.`));
     });
 
-    it('lists the module with its three node types enabled and no load error', async function () {
+    it('lists the module with its node types enabled and no load error', async function () {
       const list = await nr.admin('GET', '/nodes');
       list.status.should.equal(200);
       const sets = list.body.filter((set) => set.module === MODULE);
