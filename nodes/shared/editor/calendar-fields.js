@@ -28,6 +28,24 @@ if (!document.getElementById(STYLE_ID)) {
   document.head.appendChild(style);
 }
 
+/** A property's value as the open dialog has it (the saved one when the dialog is closed). */
+function live(name, saved) {
+  var input = $('#node-input-' + name);
+  if (!input.length) return saved;
+  return input.attr('type') === 'checkbox' ? input.prop('checked') : input.val();
+}
+
+/**
+ * The `user` check: application mode reads a given mailbox, unless a message may choose it. `node` is the node
+ * being validated, `say(key)` translates.
+ */
+exports.userProblem = function (node, value, say) {
+  var config = RED.nodes.node(live('config', node.config));
+  if (!config || config.mode !== 'application') return '';
+  if (String(value || '').trim() || live('allowMsgMailbox', node.allowMsgMailbox)) return '';
+  return say('validation.userRequired');
+};
+
 /** The problem with a `match` value in words, or '' (the runtime's own grammar decides: one source). */
 exports.matchProblem = function (value, say) {
   var grammar = window.O365Calendar.grammar;
