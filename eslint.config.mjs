@@ -44,6 +44,14 @@ export default tseslint.config(
     },
   },
   {
+    // Browser-only editor modules, inlined into the dialogs by the build (window.O365Calendar.<name>).
+    files: ['nodes/shared/editor/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { ...globals.browser, RED: 'readonly', $: 'readonly', exports: 'writable' },
+    },
+  },
+  {
     files: ['test/browser/**/*.js'],
     languageOptions: { globals: { ...globals.node, ...globals.mocha, ...globals.browser } },
   },

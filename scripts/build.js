@@ -12,7 +12,7 @@ const { spawnSync } = require('child_process');
 const root = path.resolve(__dirname, '..');
 // O365_DIST lets parallel work build elsewhere; tsc writes there with --outDir.
 const dist = process.env.O365_DIST ? path.resolve(process.env.O365_DIST) : path.join(root, 'dist');
-const NODES = ['o365-config', 'o365-auth', 'o365-events', 'o365-write'];
+const NODES = ['o365-config', 'o365-auth', 'o365-events', 'o365-trigger', 'o365-state', 'o365-write'];
 
 function compile() {
   fs.rmSync(dist, { recursive: true, force: true });
@@ -28,9 +28,13 @@ function compile() {
 
 const INLINE = /<script type="text\/javascript" data-o365-inline="([a-z-]+\/[a-z-]+)"><\/script>/g;
 
-/** The compiled shared module as a browser script that sets window.O365Calendar.<basename>. */
+/**
+ * The compiled shared module as a browser script that sets window.O365Calendar.<basename>. A browser-only module
+ * written in JavaScript (nodes/shared/editor/*.js: jQuery, no types to check) is inlined from its source.
+ */
 function inlineModule(name) {
-  const file = path.join(dist, 'nodes', 'shared', `${name}.js`);
+  const source = path.join(root, 'nodes', 'shared', `${name}.js`);
+  const file = fs.existsSync(source) ? source : path.join(dist, 'nodes', 'shared', `${name}.js`);
   if (!fs.existsSync(file))
     throw new Error(`build: data-o365-inline names ${name}, but ${file} does not exist`);
   const code = fs.readFileSync(file, 'utf8');

@@ -56,7 +56,7 @@ function prepareUserDir() {
 }
 
 /** The demo flow: the config node on the custom cloud pointing at the simulator, already signed in. */
-function demoFlow(sim) {
+function demoFlow(sim, demoRoom) {
   const { simConfigProps, simCredentials } = require(path.join(root, 'test', 'lib', 'sim-config.js'));
   return [
     { id: 'demo-tab', type: 'tab', label: 'Microsoft 365 demo' },
@@ -125,6 +125,62 @@ function demoFlow(sim) {
       y: 100,
       wires: [],
     },
+    // The living calendar (test/sim/demo.js): a trigger at each meeting's start and end, and the room's state.
+    {
+      id: 'demo-trigger',
+      type: 'o365-trigger',
+      z: 'demo-tab',
+      name: 'demo room: start and end',
+      config: 'demo-config',
+      user: demoRoom,
+      edge: 'both',
+      offset: '0m',
+      pollMinutes: 1,
+      catchUpMinutes: 10,
+      x: 370,
+      y: 240,
+      wires: [['demo-debug-trigger']],
+    },
+    {
+      id: 'demo-debug-trigger',
+      type: 'debug',
+      z: 'demo-tab',
+      name: 'trigger',
+      active: true,
+      tosidebar: true,
+      console: false,
+      complete: 'true',
+      targetType: 'full',
+      x: 580,
+      y: 240,
+      wires: [],
+    },
+    {
+      id: 'demo-state',
+      type: 'o365-state',
+      z: 'demo-tab',
+      name: 'demo room: busy or free',
+      config: 'demo-config',
+      user: demoRoom,
+      pollMinutes: 1,
+      x: 370,
+      y: 300,
+      wires: [['demo-debug-state']],
+    },
+    {
+      id: 'demo-debug-state',
+      type: 'debug',
+      z: 'demo-tab',
+      name: 'state',
+      active: true,
+      tosidebar: true,
+      console: false,
+      complete: 'payload',
+      targetType: 'msg',
+      x: 580,
+      y: 300,
+      wires: [],
+    },
     {
       id: 'demo-status-inject',
       type: 'inject',
@@ -185,6 +241,7 @@ async function main() {
   }
   const { startSimulator } = require(path.join(root, 'test', 'sim', 'simulator.js'));
   const sim = await startSimulator({});
+  const demoCalendar = require(path.join(root, 'test', 'sim', 'demo.js')).startDemoCalendar(sim);
   prepareUserDir();
   const redJs = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
   const child = spawn(
@@ -199,6 +256,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     child.kill('SIGTERM');
+    demoCalendar.stop();
     await sim.close();
     process.exit(0);
   };
@@ -220,13 +278,14 @@ async function main() {
       'Node-RED-API-Version': 'v2',
       'Node-RED-Deployment-Type': 'full',
     },
-    body: JSON.stringify({ flows: demoFlow(sim) }),
+    body: JSON.stringify({ flows: demoFlow(sim, demoCalendar.upn) }),
   });
   if (!deployed.ok) throw new Error(`deploying the demo flow failed: HTTP ${deployed.status}`);
   console.log(`
   Simulated Microsoft 365 tenant: ${sim.url}
   Node-RED editor:                ${editor}/
   The "Microsoft 365 demo" tab fetches the next 7 days of Megan Bowen's calendar; open the debug sidebar.
+  The demo room has a meeting every few minutes: its calendar trigger and calendar state report there too.
   Press Ctrl-C to stop.
 `);
 }

@@ -13,6 +13,10 @@ import { registerDeployed, unregisterDeployed, useStore } from '../shared/auth/s
 import type { O365ConfigNode, StateListener } from '../shared/node-red/config-node';
 import { TokenStore } from '../shared/auth/token-store';
 import { AuthStatus, MirroredTokens, TokenManager } from '../shared/auth/token-manager';
+import { CalendarReader, readCalendarView } from '../shared/calendar/calendar-reader';
+import { explainAccess } from '../shared/calendar/events-controller';
+import { configProblem } from '../shared/node-red/status';
+import { systemClock } from '../shared/time/clock';
 
 interface ConfigDef extends NodeDef, ConfigProps {}
 
@@ -150,6 +154,22 @@ export = function (RED: NodeAPI) {
         err instanceof O365Error ? err : new O365Error('INVALID_CONFIG', t('errors.signInRequired'), {});
     }
 
+    // The one calendar read per mailbox and calendar that trigger and state nodes share.
+    node.calendarReader = new CalendarReader({
+      clock: systemClock,
+      read: async (request, context) => {
+        const problem = configProblem(node);
+        if (problem) throw problem;
+        await node.ready;
+        const manager = node.manager!;
+        try {
+          return await readCalendarView(node.graph!, request, { ...context, configKey: manager.key });
+        } catch (err) {
+          throw explainAccess(err, { user: request.user }, manager.mode);
+        }
+      },
+    });
+
     node.authStatus = () =>
       node.manager
         ? node.manager.status()
@@ -179,6 +199,7 @@ export = function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       // Nothing is deleted here: disabling a tab reports its nodes as removed too.
       listeners.clear();
+      node.calendarReader.close();
       if (node.manager) {
         unregisterDeployed(node.manager);
         node.manager.close();

@@ -31,12 +31,26 @@ describe('example flows (full process, Node-RED 4)', function () {
       'Changes only.json',
       'Book this room now for 30 minutes.json',
       'Decline while on holiday.json',
+      'Meeting-room sign.json',
+      'Busy light.json',
     ]);
     const used = new Set(
       examples.flatMap((f) => JSON.parse(fs.readFileSync(path.join(examplesDir, f))).map((n) => n.type)),
     );
-    for (const type of ['o365-events', 'o365-auth', 'o365-config', 'o365-write'])
+    for (const type of [
+      'o365-events',
+      'o365-auth',
+      'o365-config',
+      'o365-trigger',
+      'o365-state',
+      'o365-write',
+    ])
       used.has(type).should.be.true(type);
+  });
+
+  it('the Room mailbox example needs no function node any more', () => {
+    const flow = JSON.parse(fs.readFileSync(path.join(examplesDir, 'Room mailbox.json')));
+    flow.filter((n) => n.type === 'function').should.have.length(0);
   });
 
   it('every example explains itself with a comment node', () => {

@@ -7,7 +7,7 @@ const should = require('should');
 const { packPackage, NodeRed, timings } = require('../harness/nodered');
 
 const MODULE = 'node-red-contrib-o365-calendar';
-const TYPES = ['o365-config', 'o365-auth', 'o365-events', 'o365-write'];
+const TYPES = ['o365-config', 'o365-auth', 'o365-events', 'o365-trigger', 'o365-state', 'o365-write'];
 const root = path.resolve(__dirname, '..', '..');
 
 const RUNTIMES = [
@@ -20,7 +20,9 @@ function problemsAboutPackage(lines) {
   return lines
     .filter((line) => !line.startsWith('--- harness:'))
     .map((line) => line.split(root).join('<repo>')) // a clone's folder may itself be called …o365-calendar
-    .filter((line) => /node-red-contrib-o365-calendar|o365-(config|auth|events|write)/.test(line))
+    .filter((line) =>
+      /node-red-contrib-o365-calendar|o365-(config|auth|events|trigger|state|write)/.test(line),
+    )
     .filter((line) => !/\[(info|debug|trace)\]/.test(line));
 }
 

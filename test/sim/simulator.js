@@ -630,6 +630,8 @@ function eventSpec(partial, owner, existing, now) {
       spec.response = (partial.responseStatus && partial.responseStatus.response) || 'accepted';
     }
   }
+  // The owner's answer (accepted, tentativelyAccepted, declined, ...): what a trigger's skipDeclined looks at.
+  if (has('responseStatus') && partial.responseStatus) spec.response = partial.responseStatus.response;
   if (has('onlineMeeting') || has('isOnlineMeeting')) {
     const join = partial.onlineMeeting && partial.onlineMeeting.joinUrl;
     spec.joinUrl =

@@ -3,7 +3,8 @@ import * as crypto from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { t } from '../node-red/i18n';
-import { crashPoint, now } from '../test-hooks';
+import { fsyncDir, renameReplacing, writeAtomic } from '../files/atomic-file';
+import { now } from '../test-hooks';
 import type { Fingerprint, TokenSet } from './types';
 
 export interface TokenStoreOptions {
@@ -46,8 +47,6 @@ const KEY_FILE_BYTES = 32;
 const HKDF_SALT = Buffer.from('node-red-contrib-o365-calendar', 'utf8');
 const HKDF_INFO = Buffer.from('token store key v1', 'utf8');
 const STORE_FILE = /^([0-9a-f]{32})\.(?:enc|json)(?:\.tmp)?$/;
-// Codes with which some platforms refuse to fsync a directory; the write is still done.
-const DIR_SYNC_REFUSALS = new Set(['EISDIR', 'EPERM', 'EINVAL', 'EACCES', 'EBADF', 'ENOTSUP']);
 
 /** The plaintext `<key>.json`: no secrets, only what decides which token set is current. */
 interface Index {
@@ -160,7 +159,7 @@ export class TokenStore {
       const generation = nextGeneration(index, sealed);
       const files = this.files(stem);
       const payload: Payload = { generation, tokens, fingerprint };
-      await writeAtomic(files.enc, seal(payload, candidates[0], stem), true);
+      await writeAtomic(files.enc, seal(payload, candidates[0], stem), { crashPoints: 'store' });
       const base = index ?? newIndex();
       const next: Index = {
         ...base,
@@ -173,7 +172,7 @@ export class TokenStore {
           : base.seen,
       };
       delete next.unreferencedSince;
-      await writeAtomic(files.json, serializeIndex(next), false);
+      await writeAtomic(files.json, serializeIndex(next));
       this.warned.delete(stem);
     });
   }
@@ -192,7 +191,7 @@ export class TokenStore {
         generation: nextGeneration(index, sealed),
         signedOut: true,
       };
-      await writeAtomic(files.json, serializeIndex(next), false);
+      await writeAtomic(files.json, serializeIndex(next));
       try {
         await unlinkIfExists(files.enc);
         await unlinkIfExists(files.encTmp);
@@ -231,7 +230,6 @@ export class TokenStore {
       await writeAtomic(
         this.files(stem).json,
         serializeIndex({ ...base, key, seen: remember(base.seen, hash) }),
-        false,
       );
     });
   }
@@ -266,7 +264,7 @@ export class TokenStore {
           if (index?.unreferencedSince !== undefined) {
             const next = { ...index };
             delete next.unreferencedSince;
-            await writeAtomic(files.json, serializeIndex(next), false);
+            await writeAtomic(files.json, serializeIndex(next));
           }
           return;
         }
@@ -277,7 +275,6 @@ export class TokenStore {
           await writeAtomic(
             files.json,
             serializeIndex({ ...(index ?? newIndex()), unreferencedSince: time }),
-            false,
           );
           return;
         }
@@ -351,7 +348,7 @@ export class TokenStore {
             : base.seen,
         };
         const repaired = index;
-        await this.bestEffort(stem, key, () => writeAtomic(files.json, serializeIndex(repaired), false));
+        await this.bestEffort(stem, key, () => writeAtomic(files.json, serializeIndex(repaired)));
       } else if (index.signedOut) {
         // Older than the sign-out (its deletion did not happen): never used again.
         await this.bestEffort(stem, key, () => unlinkIfExists(files.enc));
@@ -360,7 +357,7 @@ export class TokenStore {
       if (!sealed.current && candidates.length > 0) {
         // Opened with an older key: Node-RED may drop that secret, so do not depend on it any longer.
         const reencrypted = seal(payload, candidates[0], stem);
-        await this.bestEffort(stem, key, () => writeAtomic(files.enc, reencrypted, true));
+        await this.bestEffort(stem, key, () => writeAtomic(files.enc, reencrypted, { crashPoints: 'store' }));
         sealed = { ...sealed, current: true };
       }
     }
@@ -427,7 +424,7 @@ export class TokenStore {
       if (!raw) {
         if (!create) return undefined;
         raw = crypto.randomBytes(KEY_FILE_BYTES);
-        await writeAtomic(file, raw, false);
+        await writeAtomic(file, raw);
       }
       this.fileKey = deriveKey(raw);
       return candidate(this.fileKey);
@@ -602,53 +599,6 @@ function isFingerprint(value: unknown): value is Fingerprint {
       (field) => typeof value[field] === 'string',
     )
   );
-}
-
-/** Temp file (0600), fsync, rename over the file, fsync of the folder: a crash leaves the old or the new file. */
-async function writeAtomic(file: string, data: Buffer | string, crashPoints: boolean): Promise<void> {
-  const temp = `${file}.tmp`;
-  const handle = await fsp.open(temp, 'w', 0o600);
-  try {
-    // The mode given to open applies only to a new file; a leftover temp file could have another.
-    if (process.platform !== 'win32') await handle.chmod(0o600);
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await unlinkIfExists(temp).catch(() => undefined);
-    throw err;
-  }
-  await handle.close();
-  if (crashPoints) crashPoint('store:after-temp-write');
-  await renameReplacing(temp, file);
-  if (crashPoints) crashPoint('store:after-rename');
-  await fsyncDir(path.dirname(file));
-}
-
-/** rename, retried briefly on Windows, where a scanner holding the target makes it fail for a moment. */
-async function renameReplacing(from: string, to: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await fsp.rename(from, to);
-      return;
-    } catch (err) {
-      const transient = ['EPERM', 'EACCES', 'EBUSY'].includes(codeOf(err) ?? '');
-      if (process.platform !== 'win32' || !transient || attempt >= 5) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-    }
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(dir, 'r');
-    await handle.sync();
-  } catch (err) {
-    if (!DIR_SYNC_REFUSALS.has(codeOf(err) ?? '')) throw err;
-  } finally {
-    await handle?.close();
-  }
 }
 
 async function readIfExists(file: string): Promise<Buffer | undefined> {

@@ -1,9 +1,10 @@
 // The changesOnly baselines (event ids and changeKeys only, no content), kept beside the token store so that a
-// restart does not announce the whole calendar again. Written atomically: temp file, then rename.
+// restart does not announce the whole calendar again. Written atomically (files/atomic-file).
 import crypto from 'crypto';
 import fs from 'fs';
 import path from 'path';
 import type { Baseline } from './events-controller';
+import { writeAtomic } from '../files/atomic-file';
 
 export class BaselineStore {
   private readonly dir: string;
@@ -37,9 +38,6 @@ export class BaselineStore {
 
   async save(key: string, baseline: Baseline): Promise<void> {
     await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const file = path.join(this.dir, `${key}.json`);
-    const temp = `${file}.${process.pid}.tmp`;
-    await fs.promises.writeFile(temp, JSON.stringify({ version: 1, entries: baseline }), { mode: 0o600 });
-    await fs.promises.rename(temp, file);
+    await writeAtomic(path.join(this.dir, `${key}.json`), JSON.stringify({ version: 1, entries: baseline }));
   }
 }

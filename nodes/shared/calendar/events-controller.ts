@@ -213,7 +213,11 @@ function graphUrl(graph: GraphClient, request: EventsRequest): string {
 }
 
 /** Explains a 403 on somebody else's mailbox: rooms share only free/busy unless their calendar is shared. */
-function explainAccess(err: unknown, request: EventsRequest, mode: 'delegated' | 'application'): unknown {
+export function explainAccess(
+  err: unknown,
+  request: Pick<EventsRequest, 'user'>,
+  mode: 'delegated' | 'application',
+): unknown {
   if (err instanceof O365Error && err.cause.status === 403 && request.user) {
     const key = mode === 'delegated' ? 'errors.events.notShared' : 'errors.events.appDenied';
     return new O365Error(err.code, t(key, { user: request.user, detail: err.message }), err.cause);

@@ -3,6 +3,7 @@ import type { Node } from 'node-red';
 import type { O365Error } from './errors';
 import type { GraphClient } from '../graph/graph-client';
 import type { AuthStatus, TokenManager } from '../auth/token-manager';
+import type { CalendarReader } from '../calendar/calendar-reader';
 
 /** What a dependent node registers: called with every change of the sign-in state. */
 export type StateListener = (status: AuthStatus) => void;
@@ -20,6 +21,8 @@ export interface O365ConfigNode extends Node {
   dataDir: string;
   /** Graph request timeout and first backoff step, from settings.js `o365Calendar` (tests shorten them). */
   tuning: { timeoutMs: number; backoffBaseMs: number };
+  /** The calendar reads trigger and state nodes share (one per mailbox, calendar and poll). */
+  calendarReader: CalendarReader;
   register(listener: StateListener): void;
   deregister(listener: StateListener): void;
   authStatus(): AuthStatus;

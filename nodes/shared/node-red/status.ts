@@ -3,6 +3,7 @@ import type { NodeStatus } from 'node-red';
 import { O365Error } from './errors';
 import { t } from './i18n';
 import type { AuthStatus } from '../auth/token-manager';
+import { localDate, pad, zonedParts } from '../time/wall-clock';
 
 /** Enough of the config node for the checks here (avoids a cycle with the node module). */
 interface ConfigLike {
@@ -111,4 +112,70 @@ export function statusNotConfigured(): NodeStatus {
 export function toNodeError(err: unknown): O365Error {
   if (err instanceof O365Error) return err;
   return new O365Error('INTERNAL', t('errors.internal'), { code: 'INTERNAL' });
+}
+
+// ---- calendar trigger and calendar state ---------------------------------------------------------------------
+
+/** "09:00" when `ms` is on the same local date as `now`, else "2026-11-28 09:00" (the node's zone). */
+export function localTimeLabel(ms: number, zone: string, now: number): string {
+  const p = zonedParts(ms, zone);
+  const time = `${pad(p.hour)}:${pad(p.minute)}`;
+  return localDate(ms, zone) === localDate(now, zone) ? time : `${localDate(ms, zone)} ${time}`;
+}
+
+/** "in 12 min", "in 3 h", "in 2 d" (rounded up: never says sooner than it is). */
+export function relativeLabel(ms: number, now: number): string {
+  const minutes = Math.max(0, Math.ceil((ms - now) / 60_000));
+  if (minutes < 120) return t('status.trigger.inMinutes', { n: minutes });
+  const hours = Math.ceil(minutes / 60);
+  if (hours < 48) return t('status.trigger.inHours', { n: hours });
+  return t('status.trigger.inDays', { n: Math.ceil(hours / 24) });
+}
+
+function subjectOf(event: Record<string, unknown> | null | undefined): string {
+  const subject = event && typeof event.subject === 'string' ? event.subject.trim() : '';
+  return subject || t('status.noSubject');
+}
+
+/** The trigger's next firing: "next: start «Stand-up» 09:00 (in 12 min)". */
+export function statusNextFiring(
+  next: { edge: string; at: number; event: Record<string, unknown> },
+  zone: string,
+  now: number,
+): NodeStatus {
+  return {
+    fill: 'green',
+    shape: 'dot',
+    text: short(
+      t('status.trigger.next', {
+        edge: t(`status.trigger.edge.${next.edge}`),
+        subject: subjectOf(next.event),
+        time: localTimeLabel(next.at, zone, now),
+        in: relativeLabel(next.at, now),
+      }),
+    ),
+  };
+}
+
+/** A trigger with nothing planned: "no events in the next 24 h". */
+export function statusNoFirings(): NodeStatus {
+  return { fill: 'green', shape: 'ring', text: t('status.trigger.none') };
+}
+
+/** The state: "busy until 10:30 · Planning" / "free until 11:00" / "free". */
+export function statusCalendarState(
+  state: { busy: boolean; current: Array<Record<string, unknown>>; untilMs?: number },
+  zone: string,
+  now: number,
+): NodeStatus {
+  const until = state.untilMs === undefined ? undefined : localTimeLabel(state.untilMs, zone, now);
+  if (state.busy) {
+    const subject = subjectOf(state.current[0]);
+    const text = until
+      ? t('status.state.busyUntil', { time: until, subject })
+      : t('status.state.busy', { subject });
+    return { fill: 'red', shape: 'dot', text: short(text) };
+  }
+  const text = until ? t('status.state.freeUntil', { time: until }) : t('status.state.free');
+  return { fill: 'green', shape: 'dot', text: short(text) };
 }

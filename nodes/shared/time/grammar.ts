@@ -126,3 +126,34 @@ export function parseOffset(value: string): Offset | GrammarProblem {
   }
   return { ms: ms === 0 ? 0 : ms, amount, unit, direction: ms < 0 ? 'before' : ms > 0 ? 'after' : 'at' };
 }
+
+/** A subject filter (o365-trigger and o365-state `match`): plain text, or `/regex/flags`. */
+export type SubjectMatch =
+  { kind: 'any' } | { kind: 'text'; text: string } | { kind: 'regex'; regex: RegExp };
+
+const REGEX_FORM = /^\/(.+)\/([a-z]*)$/s;
+
+/**
+ * The `match` setting read: "" matches every subject; `/body/flags` is a regular expression (g and y are dropped:
+ * they make test() remember where it stopped); anything else is text the subject must contain, case-insensitive.
+ * A bad regular expression is a problem (`badRegex`, with the engine's reason), never a silent "match nothing".
+ */
+export function parseMatch(value: string): SubjectMatch | GrammarProblem {
+  const text = String(value ?? '').trim();
+  if (!text) return { kind: 'any' };
+  const m = REGEX_FORM.exec(text);
+  if (!m) return { kind: 'text', text: text.toLowerCase() };
+  try {
+    return { kind: 'regex', regex: new RegExp(m[1], m[2].replace(/[gy]/g, '')) };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return { key: 'badRegex', params: { value: text, reason } };
+  }
+}
+
+/** Whether a subject passes a parsed `match`. */
+export function subjectMatches(match: SubjectMatch, subject: unknown): boolean {
+  if (match.kind === 'any') return true;
+  const text = typeof subject === 'string' ? subject : '';
+  return match.kind === 'text' ? text.toLowerCase().includes(match.text) : match.regex.test(text);
+}
