@@ -17,6 +17,7 @@ const { Model, toMs, parseIsoInstant, parseLocalDateTime, randomSource } = requi
 const data = require('./data');
 const { Identity, HttpError } = require('./identity');
 const { Graph } = require('./graph');
+const { Schedule } = require('./schedule');
 const { renderEvent } = require('./render');
 const { readBody, firstValues, sendJson, aadErrorBody } = require('./http');
 
@@ -88,6 +89,7 @@ class Simulator {
     this.knobs = defaultKnobs(this.users);
     this.identity = new Identity(this);
     this.graph = new Graph(this);
+    this.schedule = new Schedule(this, options);
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
 
@@ -160,6 +162,7 @@ class Simulator {
       let form;
       if (req.method === 'POST') {
         const body = await readBody(req);
+        entry.rawBody = body;
         if (/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] || '')) {
           form = firstValues(new URLSearchParams(body.toString('utf8')));
           entry.form = form;
@@ -167,6 +170,8 @@ class Simulator {
         }
       }
       if (kind === 'graph') {
+        if (this.schedule.owns(entry))
+          return await this.schedule.handle(req, res, entry, this.takeFault('graph', entry));
         await this.graph.handle(req, res, entry, this.takeFault('graph', entry));
         return;
       }
