@@ -12,7 +12,7 @@ const { spawnSync } = require('child_process');
 const root = path.resolve(__dirname, '..');
 // O365_DIST lets parallel work build elsewhere; tsc writes there with --outDir.
 const dist = process.env.O365_DIST ? path.resolve(process.env.O365_DIST) : path.join(root, 'dist');
-const NODES = ['o365-config', 'o365-auth', 'o365-events'];
+const NODES = ['o365-config', 'o365-auth', 'o365-events', 'o365-schedule'];
 
 function compile() {
   fs.rmSync(dist, { recursive: true, force: true });

@@ -11,7 +11,8 @@ const { simConfigProps, simCredentials } = require('./sim-config');
 const configModule = require(distPath('nodes/o365-config/o365-config.js'));
 const authModule = require(distPath('nodes/o365-auth/o365-auth.js'));
 const eventsModule = require(distPath('nodes/o365-events/o365-events.js'));
-const NODES = [configModule, authModule, eventsModule];
+const scheduleModule = require(distPath('nodes/o365-schedule/o365-schedule.js'));
+const NODES = [configModule, authModule, eventsModule, scheduleModule];
 
 /** A new user directory per test, so token stores never leak between tests. */
 function freshUserDir() {

@@ -126,3 +126,16 @@ export function parseOffset(value: string): Offset | GrammarProblem {
   }
   return { ms: ms === 0 ? 0 : ms, amount, unit, direction: ms < 0 ? 'before' : ms > 0 ? 'after' : 'at' };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mailbox addresses (the free/busy node's list)
+
+/** An SMTP address as getSchedule and the places API take it: local@domain, no spaces or list separators. */
+export const MAILBOX_ADDRESS = /^[^\s@<>()[\],;:"\\]+@[^\s@<>()[\],;:"\\]+$/;
+
+/** The addresses of a text: one per line, or separated by commas, semicolons or spaces. */
+export function splitMailboxes(text: string): string[] {
+  return String(text ?? '')
+    .split(/[\s,;]+/)
+    .filter(Boolean);
+}
