@@ -29,11 +29,13 @@ describe('example flows (full process, Node-RED 4)', function () {
       'Upcoming week.json',
       'Room mailbox.json',
       'Changes only.json',
+      'Room board.json',
     ]);
     const used = new Set(
       examples.flatMap((f) => JSON.parse(fs.readFileSync(path.join(examplesDir, f))).map((n) => n.type)),
     );
-    for (const type of ['o365-events', 'o365-auth', 'o365-config']) used.has(type).should.be.true(type);
+    for (const type of ['o365-events', 'o365-auth', 'o365-config', 'o365-schedule'])
+      used.has(type).should.be.true(type);
   });
 
   it('every example explains itself with a comment node', () => {

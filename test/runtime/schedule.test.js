@@ -541,6 +541,53 @@ describe('o365-schedule (runtime)', function () {
     scheduleRequests(sim).length.should.be.aboveOrEqual(2);
   });
 
+  it('the "Room board" example: every room, free ones first, by name, with until and next (no function node)', async () => {
+    const fs = require('fs');
+    const path = require('path');
+    const example = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'Room board.json'), 'utf8'),
+    );
+    example.some((n) => n.type === 'function').should.be.false();
+    const { node: config } = configFor(sim, { scopes: PLACES_SCOPES });
+    const flow = example
+      .filter((n) => n.type !== 'o365-config' && n.type !== 'comment')
+      .map((n) => {
+        if (n.type === 'o365-schedule') return { ...n, config: config.id, wires: [[...n.wires[0], 'raw']] };
+        if (n.type === 'debug') return { id: n.id, z: n.z, x: n.x, y: n.y, type: 'helper' };
+        return n;
+      });
+    flow.push(config, { id: 'raw', z: 'ex-rooms', x: 500, y: 200, type: 'helper' });
+    const { NODES } = require('../lib/nodes');
+    const cores = ['function/15-change.js', 'sequence/18-sort.js', 'common/25-catch.js'].map(coreNode);
+    await helper.load([...NODES, ...cores], flow, {
+      cfg: signedInCredentials(sim, 'cfg', 'confidential', PLACES_SCOPES).cfg,
+    });
+    // The example polls every minute; the first read comes right after the deploy.
+    const [raw, board] = await Promise.all([
+      nextMessage(helper.getNode('raw'), 20000),
+      nextMessage(helper.getNode('ex-rooms-d'), 20000),
+    ]);
+    raw.payload.should.have.length(sim.schedule.rooms().length);
+    board.payload.should.have.length(raw.payload.length);
+    const rank = { free: 0, busy: 1, unknown: 2 };
+    for (let i = 1; i < board.payload.length; i++) {
+      const [a, b] = [board.payload[i - 1], board.payload[i]];
+      (rank[a.state] < rank[b.state] || (a.state === b.state && a.room <= b.room)).should.be.true(
+        `${JSON.stringify(a)} before ${JSON.stringify(b)}`,
+      );
+    }
+    const byName = new Map(raw.payload.map((e) => [e.name, e]));
+    for (const row of board.payload) {
+      const entry = byName.get(row.room);
+      row.state.should.equal(entry.busy ? 'busy' : 'free');
+      row.until.should.equal(((entry.busy ? entry.busyUntil : entry.freeUntil) || '').slice(11, 16));
+      row.next.should.equal(entry.next ? entry.next.start.iso.slice(11, 16) : '');
+      row.now.should.equal(entry.busy ? entry.current[0].subject || 'busy' : '');
+    }
+    board.payload.filter((r) => r.state === 'free').length.should.be.above(0);
+    board.payload.filter((r) => r.state === 'busy').length.should.be.above(0);
+  });
+
   describe('editor pickers (admin API)', () => {
     const post = (path, body, type = 'application/json') =>
       helper
