@@ -21,7 +21,7 @@ import { GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
 import { t } from '../node-red/i18n';
 import { MAILBOX_ADDRESS, splitMailboxes } from '../time/grammar';
 import { addInstants } from '../time/instants';
-import { DAY_MS, isoWithOffset } from '../time/wall-clock';
+import { DAY_MS } from '../time/wall-clock';
 import { resolveWindow, ResolvedWindow } from '../time/window';
 import { resolveZone, ResolvedZone } from '../time/zones';
 import { checkPlacesCloud, listRooms, Room } from './rooms';
@@ -314,10 +314,13 @@ export function scheduleEntry(
   const next = busyItems.find((item) => startMs(item) > now) ?? null;
   let busyUntil: string | null = null;
   if (current.length) {
-    // Sorted by start, one pass extends the block by every item that starts before (or as) it ends.
-    let until = Math.max(...current.map(endMs));
-    for (const item of busyItems) if (startMs(item) <= until) until = Math.max(until, endMs(item));
-    busyUntil = isoWithOffset(until, zone.iana);
+    // Sorted by start, one pass extends the block by every item that starts before (or as) it ends. The block's
+    // last item already carries its end as ISO in the node's zone.
+    let last = current[0];
+    for (const item of busyItems) {
+      if (startMs(item) <= endMs(last) && endMs(item) > endMs(last)) last = item;
+    }
+    busyUntil = last.end?.iso ?? null;
   }
   return {
     mailbox,
@@ -325,7 +328,7 @@ export function scheduleEntry(
     busy: current.length > 0,
     current,
     next,
-    freeUntil: !current.length && next ? isoWithOffset(startMs(next), zone.iana) : null,
+    freeUntil: !current.length && next ? (next.start?.iso ?? null) : null,
     busyUntil,
     items,
     availabilityView: typeof information.availabilityView === 'string' ? information.availabilityView : null,
