@@ -373,8 +373,8 @@ const ROOM_WINDOW = {
   end: new Date(WINDOW_START + 16 * 3_600_000),
 };
 
-/** POSTs a JSON body; resolves with the parsed answer (status 200 only). */
-function postJson(url, headers, body, agent) {
+/** POSTs a JSON body; resolves with the parsed answer (status 200 only). A reused socket the server closed is retried once. */
+function postJson(url, headers, body, agent, retried = false) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
       const chunks = [];
@@ -386,7 +386,11 @@ function postJson(url, headers, body, agent) {
       res.on('error', reject);
     });
     req.setTimeout(FETCH_TIMEOUT_MS, () => req.destroy(new Error('rooms floor: no answer')));
-    req.on('error', reject);
+    req.on('error', (err) => {
+      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) {
+        resolve(postJson(url, headers, body, agent, true));
+      } else reject(err);
+    });
     req.end(body);
   });
 }
