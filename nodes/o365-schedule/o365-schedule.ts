@@ -106,10 +106,9 @@ export = function (RED: NodeAPI) {
           clock(request.zone.iana),
         ),
       );
-      if (entries.length) {
-        if (each) for (const out of messagesPerItem(RED, msg, entries, extra)) send(out);
-        else send(Object.assign(msg, extra, { payload: entries }));
-      }
+      // An empty list (a room list without rooms) is news for a board too; `each` has nothing to send then.
+      if (each) for (const out of messagesPerItem(RED, msg, entries, extra)) send(out);
+      else send(Object.assign(msg, extra, { payload: entries }));
       if (result.problem) throw result.problem;
     }
 
