@@ -10,6 +10,7 @@
 // --rounds N       measured rounds of each (default 9, after one warm-up of each)
 // --timezone NAME  the node's `timezone` (default UTC); a zone with DST shows the cost of local time math
 // --profile        afterwards, profiles a few more rounds of each with the inspector and prints where time goes
+// --rooms-only     only the free/busy bench (200 rooms) at the end
 // O365_NODE_RED=node-red-5 (with Node 24) benches on Node-RED 5; O365_DIST a build made elsewhere.
 'use strict';
 const fs = require('fs');
@@ -376,7 +377,218 @@ async function benchEvents() {
   }
 }
 
-main().then(
+// ---- free/busy: 200 rooms ----------------------------------------------------------------------------------------
+// One refresh of a room board: o365-schedule with allRooms in the runtime (10 getSchedule calls of 20 rooms, at
+// most 4 in flight; the places listing is cached, so it is paid once an hour, shown apart) against the floor (the
+// node's own 10 POSTs replayed by a bare HTTP loop, 4 in flight, JSON.parse) and against what a flow does without
+// the node: read each room's calendarView through o365-events (an application-mode config, allowMsgMailbox, one
+// message per room). `--rooms-only` skips the events bench above.
+
+const ROOMS = 200;
+const ROOM_ROUNDS = ROUNDS;
+const ROOM_WINDOW = {
+  start: new Date(WINDOW_START + 8 * 3_600_000),
+  end: new Date(WINDOW_START + 16 * 3_600_000),
+};
+
+/** POSTs a JSON body; resolves with the parsed answer (status 200 only). A reused socket the server closed is retried once. */
+function postJson(url, headers, body, agent, retried = false) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`rooms floor: HTTP ${res.statusCode}`));
+        else resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(FETCH_TIMEOUT_MS, () => req.destroy(new Error('rooms floor: no answer')));
+    req.on('error', (err) => {
+      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) {
+        resolve(postJson(url, headers, body, agent, true));
+      } else reject(err);
+    });
+    req.end(body);
+  });
+}
+
+/** Runs `work` over `items`, `limit` at a time. */
+async function inFlight(items, limit, work) {
+  let next = 0;
+  const out = [];
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await work(items[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+async function benchRooms() {
+  const { SIM_SCOPES } = require('../test/lib/sim-config');
+  const scope = `${SIM_SCOPES} Place.Read.All`;
+  const sim = await startSimulator({ seed: 42, anchor: WINDOW_START, eventCount: 100, roomCount: ROOMS - 2 });
+  const agent = new http.Agent({ keepAlive: true });
+  const userDir = freshUserDir();
+  const watchdog = setTimeout(() => {
+    console.error(`bench rooms: gave up after ${WATCHDOG_MS / 1000} s`);
+    process.exit(1);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+  try {
+    const rooms = sim.schedule.rooms().map((r) => r.emailAddress);
+    if (rooms.length !== ROOMS) throw new Error(`rooms: ${rooms.length} rooms instead of ${ROOMS}`);
+    const { node: config } = configFor(sim, { scopes: scope });
+    const { node: appConfig, credentials: appCredentials } = configFor(sim, {
+      id: 'cfgapp',
+      mode: 'application',
+    });
+    const flow = onTab([
+      config,
+      appConfig,
+      {
+        id: 'fb',
+        type: 'o365-schedule',
+        config: 'cfg',
+        allRooms: true,
+        timezone: TIMEZONE,
+        wires: [['fbout']],
+      },
+      { id: 'fbout', type: 'helper' },
+      {
+        id: 'ev',
+        type: 'o365-events',
+        config: 'cfgapp',
+        allowMsgMailbox: true,
+        timezone: TIMEZONE,
+        wires: [['evout']],
+      },
+      { id: 'evout', type: 'helper' },
+    ]);
+    helper.settings({ userDir, o365Calendar: { requestTimeout: FETCH_TIMEOUT_MS } });
+    await helper.load(NODES, flow, {
+      cfg: signedInCredentials(sim, 'cfg', 'confidential', scope).cfg,
+      ...appCredentials,
+    });
+    await helper.getNode('cfg').ready;
+    await helper.getNode('cfgapp').ready;
+    const fb = helper.getNode('fb');
+    const window = { start: ROOM_WINDOW.start.toISOString(), end: ROOM_WINDOW.end.toISOString() };
+
+    const viaNode = () =>
+      withTimeout(
+        new Promise((resolve) => {
+          helper.getNode('fbout').once('input', (msg) => resolve(msg.payload));
+          fb.receive({ ...window });
+        }),
+        FETCH_TIMEOUT_MS,
+        'o365-schedule',
+      );
+    const viaCalendarView = () =>
+      withTimeout(
+        new Promise((resolve) => {
+          let left = rooms.length;
+          const all = [];
+          const out = helper.getNode('evout');
+          const onMessage = (msg) => {
+            all.push(msg.payload);
+            if (--left === 0) {
+              out.off('input', onMessage);
+              resolve(all);
+            }
+          };
+          out.on('input', onMessage);
+          for (const room of rooms) helper.getNode('ev').receive({ user: room, ...window });
+        }),
+        FETCH_TIMEOUT_MS * 4,
+        'o365-events per room',
+      );
+
+    // Warm-up: the first read lists the rooms (places pages) and gives the floor the node's exact calls.
+    sim.clearLog();
+    const first = await viaNode();
+    if (first.length !== ROOMS || first.some((e) => e.error))
+      throw new Error('rooms: the warm-up read failed');
+    const placesPages = sim.requests.filter(
+      (r) => r.kind === 'graph' && r.path.startsWith('/v1.0/places/'),
+    ).length;
+    const calls = sim.requests.filter((r) => r.kind === 'graph' && /getSchedule$/.test(r.path));
+    const floor = async () => {
+      const answers = await inFlight(calls, 4, (r) =>
+        postJson(`${sim.url}${r.rawPath}`, replayableHeaders(r.headers), r.rawBody, agent),
+      );
+      return answers.flatMap((a) => a.value);
+    };
+    await floor();
+    await viaCalendarView();
+
+    const kinds = { node: viaNode, floor, calendarView: viaCalendarView };
+    const results = {};
+    for (const kind of Object.keys(kinds)) results[kind] = { ms: [], cpuMs: [], requests: new Set() };
+    for (let i = 0; i < ROOM_ROUNDS; i++) {
+      const order = i % 2 ? ['calendarView', 'floor', 'node'] : ['node', 'floor', 'calendarView'];
+      for (const kind of order) {
+        gc();
+        sim.clearLog();
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        const got = await kinds[kind]();
+        const ms = performance.now() - t0;
+        const cpu = process.cpuUsage(cpu0);
+        if (got.length !== ROOMS) throw new Error(`rooms ${kind}: ${got.length} answers instead of ${ROOMS}`);
+        const requests = sim.requests.filter((r) => r.kind === 'graph');
+        const failed = requests.find((r) => r.status !== 200);
+        if (failed) throw new Error(`rooms ${kind}: Graph answered ${failed.status} to ${failed.rawPath}`);
+        results[kind].ms.push(ms);
+        results[kind].cpuMs.push((cpu.user + cpu.system) / 1000);
+        results[kind].requests.add(requests.length);
+      }
+    }
+    const line = (name, r) => [
+      name,
+      [...r.requests].join('/'),
+      median(r.ms).toFixed(1),
+      Math.min(...r.ms).toFixed(1),
+      median(r.cpuMs).toFixed(1),
+    ];
+    console.log(
+      `\nbench rooms: ${ROOMS} rooms, one refresh (${window.start} … ${window.end}, interval 30), ` +
+        `${ROOM_ROUNDS} measured rounds each, timezone ${TIMEZONE}`,
+    );
+    console.log(
+      table([
+        ['', 'requests', 'median ms', 'min ms', 'CPU ms'],
+        line('o365-schedule (runtime)', results.node),
+        line('floor (same getSchedule calls, bare http)', results.floor),
+        line('o365-events, calendarView per room', results.calendarView),
+      ]),
+    );
+    const ratio = median(results.node.ms) / median(results.floor.ms);
+    const minRatio = Math.min(...results.node.ms) / Math.min(...results.floor.ms);
+    const cpuRatio = median(results.node.cpuMs) / median(results.floor.cpuMs);
+    console.log(`places pages on the first read (then cached for an hour): ${placesPages}`);
+    console.log(
+      `ratio o365-schedule/floor (median wall time): ${ratio.toFixed(2)}   (min wall time: ${minRatio.toFixed(2)}, ` +
+        `median CPU time: ${cpuRatio.toFixed(2)})   target ≤ ${TARGET_RATIO}: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'}`,
+    );
+    console.log(
+      `calendarView per room / o365-schedule: ${(median(results.calendarView.ms) / median(results.node.ms)).toFixed(1)}× ` +
+        `the wall time, ${[...results.calendarView.requests][0] / [...results.node.requests][0]}× the requests`,
+    );
+  } finally {
+    clearTimeout(watchdog);
+    await helper.unload().catch(() => undefined);
+    agent.destroy();
+    await sim.close();
+    fs.rmSync(userDir, { recursive: true, force: true });
+  }
+}
+
+(process.argv.includes('--rooms-only') ? Promise.resolve() : main()).then(benchRooms).then(
   () => process.exit(0),
   (err) => {
     console.error(`bench: ${err.stack || err}`);

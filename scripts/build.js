@@ -12,7 +12,15 @@ const { spawnSync } = require('child_process');
 const root = path.resolve(__dirname, '..');
 // O365_DIST lets parallel work build elsewhere; tsc writes there with --outDir.
 const dist = process.env.O365_DIST ? path.resolve(process.env.O365_DIST) : path.join(root, 'dist');
-const NODES = ['o365-config', 'o365-auth', 'o365-events', 'o365-trigger', 'o365-state', 'o365-write'];
+const NODES = [
+  'o365-config',
+  'o365-auth',
+  'o365-events',
+  'o365-trigger',
+  'o365-state',
+  'o365-schedule',
+  'o365-write',
+];
 
 function compile() {
   fs.rmSync(dist, { recursive: true, force: true });

@@ -216,6 +216,81 @@ function demoFlow(sim, demoRoom) {
       y: 160,
       wires: [],
     },
+    ...roomsFlow(sim),
+  ];
+}
+
+/**
+ * The "Rooms" tab: the "Room board" example as shipped, on a config node signed in with Place.Read.All (the
+ * simulated tenant has a few hundred rooms in six room lists), and free/busy of two colleagues and a room.
+ */
+function roomsFlow(sim) {
+  const { simConfigProps, simCredentials, SIM_SCOPES } = require(
+    path.join(root, 'test', 'lib', 'sim-config.js'),
+  );
+  const scope = `${SIM_SCOPES} Place.Read.All`;
+  const example = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'Room board.json'), 'utf8'));
+  const board = example
+    .filter((n) => n.type !== 'tab' && n.type !== 'o365-config')
+    .map((n) => ({ ...n, z: 'rooms-tab', ...(n.config ? { config: 'rooms-config' } : {}) }));
+  return [
+    { id: 'rooms-tab', type: 'tab', label: 'Rooms' },
+    {
+      id: 'rooms-config',
+      type: 'o365-config',
+      name: 'Contoso with rooms (simulated)',
+      ...simConfigProps(sim, { scopes: scope, redirectUri: `http://localhost:${port}/o365/auth/callback` }),
+      credentials: simCredentials(sim, { scope }).credentials,
+    },
+    ...board,
+    {
+      id: 'rooms-inject',
+      type: 'inject',
+      z: 'rooms-tab',
+      name: 'Who is free?',
+      props: [],
+      repeat: '',
+      once: true,
+      onceDelay: '1',
+      x: 150,
+      y: 240,
+      wires: [['rooms-people']],
+    },
+    {
+      id: 'rooms-people',
+      type: 'o365-schedule',
+      z: 'rooms-tab',
+      name: '',
+      config: 'rooms-config',
+      user: '',
+      mailboxes: [sim.users.alex.upn, sim.users.adele.upn, sim.users.room101.upn].join('\n'),
+      allRooms: false,
+      roomList: '',
+      start: 'today',
+      end: 'tomorrow',
+      interval: 30,
+      timezone: '',
+      pollMinutes: 0,
+      output: 'array',
+      allowMsgMailbox: false,
+      x: 350,
+      y: 240,
+      wires: [['rooms-people-debug']],
+    },
+    {
+      id: 'rooms-people-debug',
+      type: 'debug',
+      z: 'rooms-tab',
+      name: 'free/busy',
+      active: true,
+      tosidebar: true,
+      console: false,
+      complete: 'payload',
+      targetType: 'msg',
+      x: 560,
+      y: 240,
+      wires: [],
+    },
   ];
 }
 
@@ -286,6 +361,7 @@ async function main() {
   Node-RED editor:                ${editor}/
   The "Microsoft 365 demo" tab fetches the next 7 days of Megan Bowen's calendar; open the debug sidebar.
   The demo room has a meeting every few minutes: its calendar trigger and calendar state report there too.
+  The "Rooms" tab shows a board of every room (free ones first) and today's free/busy of two colleagues.
   Press Ctrl-C to stop.
 `);
 }

@@ -33,6 +33,7 @@ describe('example flows (full process, Node-RED 4)', function () {
       'Decline while on holiday.json',
       'Meeting-room sign.json',
       'Busy light.json',
+      'Room board.json',
     ]);
     const used = new Set(
       examples.flatMap((f) => JSON.parse(fs.readFileSync(path.join(examplesDir, f))).map((n) => n.type)),
@@ -43,6 +44,7 @@ describe('example flows (full process, Node-RED 4)', function () {
       'o365-config',
       'o365-trigger',
       'o365-state',
+      'o365-schedule',
       'o365-write',
     ])
       used.has(type).should.be.true(type);

@@ -13,8 +13,17 @@ const authModule = require(distPath('nodes/o365-auth/o365-auth.js'));
 const eventsModule = require(distPath('nodes/o365-events/o365-events.js'));
 const triggerModule = require(distPath('nodes/o365-trigger/o365-trigger.js'));
 const stateModule = require(distPath('nodes/o365-state/o365-state.js'));
+const scheduleModule = require(distPath('nodes/o365-schedule/o365-schedule.js'));
 const writeModule = require(distPath('nodes/o365-write/o365-write.js'));
-const NODES = [configModule, authModule, eventsModule, triggerModule, stateModule, writeModule];
+const NODES = [
+  configModule,
+  authModule,
+  eventsModule,
+  triggerModule,
+  stateModule,
+  scheduleModule,
+  writeModule,
+];
 
 /** A new user directory per test, so token stores never leak between tests. */
 function freshUserDir() {

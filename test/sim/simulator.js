@@ -18,6 +18,7 @@ const data = require('./data');
 const { Identity, HttpError } = require('./identity');
 const { Graph } = require('./graph');
 const { Writes } = require('./write');
+const { Schedule } = require('./schedule');
 const { renderEvent } = require('./render');
 const { readBody, firstValues, sendJson, aadErrorBody } = require('./http');
 
@@ -90,6 +91,7 @@ class Simulator {
     this.identity = new Identity(this);
     this.graph = new Graph(this);
     this.writes = new Writes(this);
+    this.schedule = new Schedule(this, options);
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
 
@@ -162,6 +164,7 @@ class Simulator {
       let form;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         const body = await readBody(req);
+        entry.rawBody = body;
         if (/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] || '')) {
           form = firstValues(new URLSearchParams(body.toString('utf8')));
           entry.form = form;
@@ -176,6 +179,8 @@ class Simulator {
         }
       }
       if (kind === 'graph') {
+        if (this.schedule.owns(entry))
+          return await this.schedule.handle(req, res, entry, this.takeFault('graph', entry));
         await this.graph.handle(req, res, entry, this.takeFault('graph', entry));
         return;
       }

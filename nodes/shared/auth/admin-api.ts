@@ -1,11 +1,13 @@
 // The editor's admin API (DESIGN.md's table): sign-in start, callback, device code, paste exchange, status,
-// sign-out, the client-secret test and the calendar picker. JSON bodies only (that also stops cross-site form posts), small bodies,
-// escaped HTML on the callback page, and errors without secrets.
+// sign-out, the client-secret test, the calendar picker and the free/busy dialog's room and room-list pickers. JSON
+// bodies only (that also stops cross-site form posts), small bodies, escaped HTML on the callback page, and errors
+// without secrets.
 import type { NodeAPI } from 'node-red';
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import { O365Error } from '../node-red/errors';
 import { t } from '../node-red/i18n';
 import { GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
+import { checkPlacesCloud, listRoomLists, listRooms } from '../calendar/rooms';
 import { clientSettings, ClientSettings } from '../node-red/settings';
 import { testClientSecret } from './oauth';
 import {
@@ -23,6 +25,8 @@ import {
 import { publicStatus, TokenManager } from './token-manager';
 
 const MAX_BODY_BYTES = 16 * 1024;
+/** The pickers' bodies hold a node id and a room list's address. */
+const PICKER_BODY_BYTES = 1024;
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 function escapeHtml(value: string): string {
@@ -51,22 +55,27 @@ function sameOrigin(req: Request, res: Response, next: NextFunction): void {
   next();
 }
 
-function jsonOnly(req: Request, res: Response, next: NextFunction): void {
-  const length = Number(req.headers['content-length'] ?? 0);
-  if (!req.is('application/json')) {
-    res.status(415).json({ error: 'unsupported_media_type', message: t('admin.jsonOnly') });
-    return;
-  }
-  if (length > MAX_BODY_BYTES || JSON.stringify(req.body ?? {}).length > MAX_BODY_BYTES) {
-    res.status(413).json({ error: 'too_large', message: t('admin.tooLarge') });
-    return;
-  }
-  if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
-    res.status(400).json({ error: 'bad_request', message: t('admin.badBody') });
-    return;
-  }
-  next();
+/** JSON object bodies only, at most `maxBytes` long. */
+function jsonBody(maxBytes: number) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (!req.is('application/json')) {
+      res.status(415).json({ error: 'unsupported_media_type', message: t('admin.jsonOnly') });
+      return;
+    }
+    if (length > maxBytes || JSON.stringify(req.body ?? {}).length > maxBytes) {
+      res.status(413).json({ error: 'too_large', message: t('admin.tooLarge') });
+      return;
+    }
+    if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
+      res.status(400).json({ error: 'bad_request', message: t('admin.badBody') });
+      return;
+    }
+    next();
+  };
 }
+
+const jsonOnly = jsonBody(MAX_BODY_BYTES);
 
 function nodeId(value: unknown): string {
   if (typeof value !== 'string' || !ID.test(value)) {
@@ -236,17 +245,22 @@ export function registerAdminApi(RED: NodeAPI): void {
     }
   });
 
+  /** The signed-in manager of a config node (deployed or only signed in from its dialog) and a Graph client. */
+  function pickerClient(value: unknown): { manager: TokenManager; graph: GraphClient } {
+    const manager = knownManager(nodeId(value));
+    if (!manager) throw new O365Error('NOT_FOUND', t('errors.signInRequired'), { code: 'NOT_FOUND' });
+    const graph = new GraphClient({
+      graphEndpoint: manager.settings.client.graphEndpoint,
+      getToken: (rejected) => manager.getAccessToken(rejected),
+      maxAttempts: 2,
+    });
+    return { manager, graph };
+  }
+
   app.get('/o365/calendars/:id', write, sameOrigin, async (req: Request, res: Response) => {
     try {
-      const id = nodeId(req.params.id);
-      const manager = knownManager(id);
-      if (!manager) throw new O365Error('NOT_FOUND', t('errors.signInRequired'), { code: 'NOT_FOUND' });
+      const { manager, graph } = pickerClient(req.params.id);
       const user = typeof req.query.user === 'string' ? req.query.user.trim() : '';
-      const graph = new GraphClient({
-        graphEndpoint: manager.settings.client.graphEndpoint,
-        getToken: (rejected) => manager.getAccessToken(rejected),
-        maxAttempts: 2,
-      });
       const url = graph.url(`${mailboxPath(user)}/calendars`, {
         $select: 'id,name,isDefaultCalendar,owner',
         $top: '100',
@@ -264,4 +278,43 @@ export function registerAdminApi(RED: NodeAPI): void {
       fail(res, err);
     }
   });
+
+  // The free/busy dialog's pickers: the tenant's rooms (or a room list's) and the room lists, from the places API
+  // (Place.Read.All), through the same hour-long cache as the node. Like the calendar picker, they can read what
+  // the registration reaches, hence o365-config.write.
+  app.post(
+    '/o365/places/rooms',
+    write,
+    sameOrigin,
+    jsonBody(PICKER_BODY_BYTES),
+    async (req: Request, res: Response) => {
+      try {
+        const body = req.body as Record<string, unknown>;
+        const { manager, graph } = pickerClient(body.id);
+        const roomList = typeof body.roomList === 'string' ? body.roomList.trim() : '';
+        checkPlacesCloud(manager.settings.client.graphEndpoint, roomList ? 'roomList' : 'allRooms');
+        const { items } = await listRooms(graph, roomList, { configKey: manager.key, mode: manager.mode });
+        res.json(items);
+      } catch (err) {
+        fail(res, err);
+      }
+    },
+  );
+
+  app.post(
+    '/o365/places/roomlists',
+    write,
+    sameOrigin,
+    jsonBody(PICKER_BODY_BYTES),
+    async (req: Request, res: Response) => {
+      try {
+        const { manager, graph } = pickerClient((req.body as Record<string, unknown>).id);
+        checkPlacesCloud(manager.settings.client.graphEndpoint, 'roomList');
+        const { items } = await listRoomLists(graph, { configKey: manager.key, mode: manager.mode });
+        res.json(items);
+      } catch (err) {
+        fail(res, err);
+      }
+    },
+  );
 }

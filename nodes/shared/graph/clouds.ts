@@ -63,3 +63,13 @@ export function resolveEndpoints(cloud: string, authorityHost = '', graphEndpoin
   }
   return { ...hosts };
 }
+
+/**
+ * Whether Graph's places API (rooms, room lists) can be asked at this Graph endpoint: Microsoft offers it in the
+ * global cloud only, not in US Government L4/L5 or China (learn.microsoft.com/graph/api/place-list). A custom
+ * endpoint may front the global cloud, so it is asked.
+ */
+export function hasPlacesApi(graphEndpoint: string): boolean {
+  const host = new URL(graphEndpoint).host;
+  return ![CLOUDS.usgov, CLOUDS.usgovdod, CLOUDS.china].some((c) => new URL(c.graphEndpoint).host === host);
+}

@@ -70,6 +70,20 @@ export function statusCount(key: string, count: number, time: string): NodeStatu
   return { fill: 'green', shape: 'dot', text: short(t(key, { count, time })) };
 }
 
+/**
+ * The free/busy node's green dot, e.g. "12 rooms · 5 free · 10:42" ("mailboxes" when not all are rooms), with
+ * "· 1 unreadable" when Graph could not read some of them.
+ */
+export function statusSchedule(
+  summary: { count: number; free: number; unreadable: number; rooms: boolean },
+  time: string,
+): NodeStatus {
+  const key = summary.rooms ? 'status.schedule.rooms' : 'status.schedule.mailboxes';
+  const unreadable = summary.unreadable ? t('status.schedule.unreadable', { count: summary.unreadable }) : '';
+  const text = t(key, { count: summary.count, free: summary.free, unreadable, time });
+  return { fill: 'green', shape: 'dot', text: short(text) };
+}
+
 /** Blue ring while a read is on its way. */
 export function statusFetching(): NodeStatus {
   return { fill: 'blue', shape: 'ring', text: t('status.fetching') };

@@ -157,3 +157,16 @@ export function subjectMatches(match: SubjectMatch, subject: unknown): boolean {
   const text = typeof subject === 'string' ? subject : '';
   return match.kind === 'text' ? text.toLowerCase().includes(match.text) : match.regex.test(text);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mailbox addresses (the free/busy node's list)
+
+/** An SMTP address as getSchedule and the places API take it: local@domain, no spaces or list separators. */
+export const MAILBOX_ADDRESS = /^[^\s@<>()[\],;:"\\]+@[^\s@<>()[\],;:"\\]+$/;
+
+/** The addresses of a text: one per line, or separated by commas, semicolons or spaces. */
+export function splitMailboxes(text: string): string[] {
+  return String(text ?? '')
+    .split(/[\s,;]+/)
+    .filter(Boolean);
+}
