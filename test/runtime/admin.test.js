@@ -77,6 +77,25 @@ describe('admin API (runtime)', function () {
     room.body.should.have.length(1);
   });
 
+  it('a sign-in started in the dialog and left unfinished does not hide the running sign-in from the pickers', async () => {
+    const { node } = configFor(sim);
+    const creds = signedInCredentials(sim);
+    await loadFlow([node], { cfg: creds.cfg });
+    const cfg = helper.getNode('cfg');
+    await cfg.ready;
+    cfg.manager.status().state.should.equal('signed-in');
+    // Another secret typed into the dialog makes a draft for this id; the popup is then closed without signing in.
+    const start = await post('/o365/auth/start', {
+      id: 'cfg',
+      settings: dialogSettings(sim),
+      clientSecret: 'typed-but-never-used',
+    });
+    start.status.should.equal(200, JSON.stringify(start.body));
+    const calendars = await helper.request().get('/o365/calendars/cfg');
+    calendars.status.should.equal(200, JSON.stringify(calendars.body));
+    calendars.body.map((c) => c.name).should.containDeep(['Calendar']);
+  });
+
   it('a secret the editor only holds as __PWRD__ is taken from the stored credentials', async () => {
     const { node, credentials } = configFor(sim);
     await loadFlow([node], credentials);

@@ -131,7 +131,12 @@ function evictDrafts(): void {
 
 /** The manager to ask for tokens by id (the calendar picker): a draft (the dialog's latest sign-in) first. */
 export function knownManager(id: string): TokenManager | undefined {
-  return drafts.get(id) ?? deployedFor(id);
+  // A draft the dialog started but did not finish signing in must not hide the running node's sign-in from the
+  // pickers: the draft wins only once it is signed in, or when nothing runs under this id.
+  const draft = drafts.get(id);
+  const running = deployedFor(id);
+  if (draft && (!running || draft.status().state === 'signed-in')) return draft;
+  return running ?? draft;
 }
 
 /** Every manager of config node `id` in this process: its draft and the running one. */
