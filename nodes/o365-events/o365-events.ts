@@ -25,7 +25,7 @@ import {
   statusNotConfigured,
   statusWaiting,
 } from '../shared/node-red/status';
-import { now } from '../shared/test-hooks';
+import { now } from '../shared/time/clock';
 import { zonedParts } from '../shared/time/wall-clock';
 
 interface EventsDef extends NodeDef {

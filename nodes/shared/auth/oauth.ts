@@ -4,7 +4,7 @@ import crypto from 'crypto';
 import { firstLine, O365Error } from '../node-red/errors';
 import { backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from '../graph/http';
 import { t } from '../node-red/i18n';
-import { now } from '../test-hooks';
+import { now } from '../time/clock';
 import type { Account, ClientKind, TokenSet } from './types';
 
 /** What the token endpoint needs to know about a registration. */

@@ -11,7 +11,7 @@ import {
   redeemCode,
   startDeviceCode,
 } from './oauth';
-import { now } from '../test-hooks';
+import { now } from '../time/clock';
 import type { TokenStore } from './token-store';
 import { AuthStatus, ManagerSettings, sameSettings, TokenManager } from './token-manager';
 import type { TokenSet } from './types';

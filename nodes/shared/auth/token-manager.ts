@@ -4,7 +4,8 @@ import { EventEmitter } from 'events';
 import { O365Error } from '../node-red/errors';
 import { t } from '../node-red/i18n';
 import { clientCredentials, needsSignIn, normalizeScopes, OAuthClient, refreshTokens } from './oauth';
-import { crashPoint, now } from '../test-hooks';
+import { reached } from '../node-red/diagnostics';
+import { now } from '../time/clock';
 import type { TokenStore } from './token-store';
 import type { Account, ClientKind, Fingerprint, TokenSet } from './types';
 
@@ -244,7 +245,7 @@ export class TokenManager extends EventEmitter {
         if (!force && base.accessToken && now() < base.expiresAt - 30_000) return base;
         throw err;
       }
-      crashPoint('refresh:after-token-response');
+      reached('refresh:after-token-response');
       if (!next.account) next.account = base.account;
       await this.deps.store.save(this.key, next, this.fingerprint(next.clientKind));
       this.tokens = next;

@@ -2,7 +2,8 @@
 import * as crypto from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { crashPoint, now } from '../test-hooks';
+import { reached } from '../node-red/diagnostics';
+import { now } from '../time/clock';
 import type { Fingerprint, TokenSet } from './types';
 
 export interface TokenStoreOptions {
@@ -621,7 +622,7 @@ function isFingerprint(value: unknown): value is Fingerprint {
 }
 
 /** Temp file (0600), fsync, rename over the file, fsync of the folder: a crash leaves the old or the new file. */
-async function writeAtomic(file: string, data: Buffer | string, crashPoints: boolean): Promise<void> {
+async function writeAtomic(file: string, data: Buffer | string, publishPoints: boolean): Promise<void> {
   const temp = `${file}.tmp`;
   const handle = await fsp.open(temp, 'w', 0o600);
   try {
@@ -635,9 +636,9 @@ async function writeAtomic(file: string, data: Buffer | string, crashPoints: boo
     throw err;
   }
   await handle.close();
-  if (crashPoints) crashPoint('store:after-temp-write');
+  if (publishPoints) reached('store:after-temp-write');
   await renameReplacing(temp, file);
-  if (crashPoints) crashPoint('store:after-rename');
+  if (publishPoints) reached('store:after-rename');
   await fsyncDir(path.dirname(file));
 }
 

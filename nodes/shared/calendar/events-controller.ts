@@ -3,7 +3,7 @@
 import { O365Error } from '../node-red/errors';
 import { calendarPath, GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
 import { t } from '../node-red/i18n';
-import { now } from '../test-hooks';
+import { now } from '../time/clock';
 import { resolveZone, ResolvedZone } from '../time/zones';
 import { addInstants, dateOf, dateTimeOf, instantOf, localFields, wallReading } from '../time/instants';
 import { DAY_MS, zonedParts } from '../time/wall-clock';
