@@ -95,9 +95,9 @@ describe('o365-events (runtime)', function () {
     lastStatus(events).fill.should.equal('green');
   });
 
-  it('reads a second calendar whose id holds / + = as one encoded path segment', async () => {
-    const team = sim.calendars('megan').find((c) => !c.isDefaultCalendar);
-    team.id.should.match(/[/+=]/);
+  it('reads a second calendar by its URL-safe id (- _ =) as one path segment', async () => {
+    const team = sim.calendars('megan').find((c) => c.name === 'Team');
+    team.id.should.match(/[-_=]/).and.not.match(/[/+]/);
     const { events, out } = await loadSignedIn(sim, { calendarId: team.id, timezone: 'UTC' });
     const w = week(sim);
     const got = nextMessage(out);
@@ -107,8 +107,75 @@ describe('o365-events (runtime)', function () {
       sim.expectedView({ user: 'megan', calendarId: team.id, start: w.start, end: w.end, timeZone: 'UTC' }),
     );
     const [request] = graphRequests(sim, 'calendarView');
-    request.rawPath.should.containEql(encodeURIComponent(team.id));
+    request.rawPath
+      .split('?')[0]
+      .should.equal(`/v1.0/me/calendars/${encodeURIComponent(team.id)}/calendarView`);
     msg.calendarId.should.equal(team.id);
+  });
+
+  it("reads a colleague's shared calendar through the signed-in user's copy; by the owner's id it says how", async () => {
+    const shared = sim.fixtures.sharedProjects;
+    const alex = sim.users.alex.upn;
+    const { events, out, caught } = await loadSignedIn(sim, {
+      calendarId: shared.copyId,
+      timezone: 'UTC',
+      allowMsgMailbox: true,
+    });
+    const w = {
+      start: new Date(sim.now() - 7 * DAY).toISOString(),
+      end: new Date(sim.now() + 21 * DAY).toISOString(),
+    };
+    const got = nextMessage(out);
+    events.receive({ ...w });
+    const msg = await got;
+    msg.payload.length.should.be.above(0);
+    ids(msg.payload).should.eql(
+      sim.expectedView({ user: 'alex', calendarId: shared.ownerCalendarId, ...w, timeZone: 'UTC' }),
+    );
+    graphRequests(sim, 'calendarView')[0].path.should.equal(
+      `/v1.0/me/calendars/${shared.copyId}/calendarView`,
+    );
+
+    const error = nextMessage(caught);
+    events.receive({ ...w, user: alex, calendarId: shared.ownerCalendarId });
+    const failed = (await error).error;
+    failed.code.should.equal('ErrorItemNotFound');
+    failed.cause.status.should.equal(404);
+    failed.message.should.match(/through your own mailbox/).and.match(/Leave Mailbox empty/);
+  });
+
+  it("reads a mailbox whose UPN starts with '$' through the key form users('$…')", async () => {
+    const desk = sim.createBulkMailbox('$desk@contoso.onmicrosoft.com', 30, {
+      start: sim.now() - DAY,
+      end: sim.now() + 6 * DAY,
+    });
+    const { events, out } = await loadSignedIn(sim, { user: desk.upn, timezone: 'UTC' });
+    const got = nextMessage(out);
+    events.receive({ start: '-1d', end: '+6d' });
+    const msg = await got;
+    msg.payload.should.have.length(30);
+    msg.user.should.equal(desk.upn);
+    const [request] = graphRequests(sim, 'calendarView');
+    request.rawPath
+      .split('?')[0]
+      .should.equal(`/v1.0/users('${encodeURIComponent(desk.upn)}')/calendar/calendarView`);
+  });
+
+  it('sends every zone as a name Graph takes: an IANA name Graph does not list, and one no Windows zone matches', async () => {
+    for (const [timezone, windows, offset] of [
+      ['Europe/Zurich', 'W. Europe Standard Time', /[+]0[12]:00$/],
+      ['Antarctica/Troll', 'UTC', /[+]0[02]:00$/],
+    ]) {
+      const { events, out } = await loadSignedIn(sim, { timezone });
+      sim.clearLog();
+      const got = nextMessage(out);
+      events.receive({});
+      const msg = await got;
+      msg.payload.should.be.an.Array();
+      graphRequests(sim, 'calendarView')[0].headers.prefer.should.equal(`outlook.timezone="${windows}"`);
+      msg.window.start.should.match(offset);
+      await helper.unload();
+    }
   });
 
   it('reads a shared room mailbox (delegated) and says why an unshared one fails', async () => {

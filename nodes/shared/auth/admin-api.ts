@@ -5,7 +5,8 @@ import type { NodeAPI } from 'node-red';
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import { O365Error } from '../node-red/errors';
 import { t } from '../node-red/i18n';
-import { GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
+import { GraphClient } from '../graph/graph-client';
+import { listCalendars } from '../calendar/calendar-list';
 import { clientSettings } from '../node-red/settings';
 import {
   beginDeviceSignIn,
@@ -242,19 +243,7 @@ export function registerAdminApi(RED: NodeAPI): void {
         getToken: (rejected) => manager.getAccessToken(rejected),
         maxAttempts: 2,
       });
-      const url = graph.url(`${mailboxPath(user)}/calendars`, {
-        $select: 'id,name,isDefaultCalendar,owner',
-        $top: '100',
-      });
-      const { items } = await graph.getAll(url, { mailbox: mailboxKey(user, manager.key), maxItems: 500 });
-      res.json(
-        items.map((c) => ({
-          id: c.id,
-          name: c.name,
-          isDefaultCalendar: c.isDefaultCalendar === true,
-          owner: c.owner,
-        })),
-      );
+      res.json(await listCalendars(graph, { user, configKey: manager.key, mode: manager.mode }));
     } catch (err) {
       fail(res, err);
     }

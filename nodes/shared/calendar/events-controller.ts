@@ -199,11 +199,22 @@ function graphUrl(graph: GraphClient, request: EventsRequest): string {
   return graph.url(path, query);
 }
 
-/** Explains a 403 on somebody else's mailbox: rooms share only free/busy unless their calendar is shared. */
+/**
+ * Explains a refusal on somebody else's mailbox: rooms share only free/busy unless their calendar is shared, and a
+ * share recipient reads another user's non-default calendar only through her own copy (/me/calendars/{id}).
+ */
 function explainAccess(err: unknown, request: EventsRequest, mode: 'delegated' | 'application'): unknown {
-  if (err instanceof O365Error && err.cause.status === 403 && request.user) {
+  if (!(err instanceof O365Error) || !request.user) return err;
+  if (err.cause.status === 403) {
     const key = mode === 'delegated' ? 'errors.events.notShared' : 'errors.events.appDenied';
     return new O365Error(err.code, t(key, { user: request.user, detail: err.message }), err.cause);
+  }
+  if (err.cause.status === 404 && mode === 'delegated' && request.calendarId) {
+    return new O365Error(
+      err.code,
+      t('errors.events.sharedCopy', { user: request.user, detail: err.message }),
+      err.cause,
+    );
   }
   return err;
 }

@@ -277,9 +277,16 @@ export function pathSegment(value: string, field: string): string {
   return encodeURIComponent(value);
 }
 
-/** `/me` or `/users/{user}`. */
+/**
+ * `/me`, `/users/{user}`, or for a UPN that starts with `$` the key form `/users('{user}')`: Graph reads
+ * `/users/$x@y` as a system query option and answers 400 (learn.microsoft.com/graph/api/user-get, "HTTP request").
+ * Inside the quoted key a quote is doubled, as OData's string literals want.
+ */
 export function mailboxPath(user: string): string {
-  return user ? `/v1.0/users/${pathSegment(user, 'user')}` : '/v1.0/me';
+  if (!user) return '/v1.0/me';
+  const segment = pathSegment(user, 'user');
+  if (user.startsWith('$')) return `/v1.0/users('${segment.replace(/'/g, "''")}')`;
+  return `/v1.0/users/${segment}`;
 }
 
 /** `/calendar` (the default) or `/calendars/{id}`. */

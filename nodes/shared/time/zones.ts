@@ -69,20 +69,28 @@ function resolveUncached(name: string): ResolvedZone {
   );
 }
 
-/** The Windows name for an IANA zone: from the CLDR table, else the first Windows zone that keeps the same clock. */
+/**
+ * The Windows name Graph gets for an IANA zone: the CLDR table's, else the first Windows zone that keeps the same
+ * clock, else UTC. Only names of the Windows table qualify: Graph answers any other Prefer: outlook.timezone with
+ * 400 TimeZoneNotSupportedException (it takes Windows names and a short list of IANA ones,
+ * learn.microsoft.com/graph/api/resources/datetimetimezone).
+ */
 function windowsFor(iana: string): string {
+  const known = (name: string | undefined): name is string =>
+    name !== undefined && windowsSpelling(name) === name;
   const direct = findWindows(iana)[0];
-  if (direct) return direct;
+  if (known(direct)) return direct;
   const canonical = new Intl.DateTimeFormat('en-US', { timeZone: iana }).resolvedOptions().timeZone;
   const viaCanonical = findWindows(canonical)[0];
-  if (viaCanonical) return viaCanonical;
-  return sameClockWindowsZone(iana) ?? 'UTC';
+  if (known(viaCanonical)) return viaCanonical;
+  const sameClock = sameClockWindowsZone(iana);
+  return known(sameClock) ? sameClock : 'UTC';
 }
 
 /**
  * Zones newer than the CLDR table (America/Ciudad_Juarez, America/Coyhaique, ...): the first Windows zone whose
- * primary IANA zone shows the same offsets on the 1st and 15th of every month this year and next. Falling back
- * to UTC keeps Graph's answers correct (each event states its zone), only less local.
+ * primary IANA zone shows the same offsets on the 1st and 15th of every month this year and next. The caller's
+ * fallback to UTC keeps Graph's answers correct (each event states its zone), only less local.
  */
 function sameClockWindowsZone(iana: string): string | undefined {
   const year = new Date().getUTCFullYear();
