@@ -452,7 +452,14 @@ describe('o365-events (runtime)', function () {
     const { events, out, caught } = await loadSignedIn(sim, { timezone: 'UTC', allowMsgMailbox: true });
     const errors = collect(caught);
     const bad = [
-      [{ start: 'tomorow' }, /start: "tomorow"/],
+      [
+        { start: 'tomorow' },
+        /start: "tomorow" is not a window value \(did you mean "tomorrow"\?\); use now, .* milliseconds$/,
+      ],
+      [
+        { start: 'now + 7d' },
+        /start: "now \+ 7d" .*\(did you mean "now\+7d"\?\); use .* \(no spaces inside: write now\+7d\)$/,
+      ],
       [{ end: 1700000000 }, /seconds/],
       [{ start: 'now', end: '-1h' }, /end must be after start/],
       [{ end: 'now+1826d' }, /1825/],

@@ -1,6 +1,7 @@
 // Time-zone names: the IANA name local date math uses, and the Windows name Graph's `Prefer: outlook.timezone` takes.
 import { findIana, findWindows, IANA_ALIAS_MAP, WINDOWS_TO_IANA_MAP } from 'windows-iana';
 import { O365Error } from '../node-red/errors';
+import { t } from '../node-red/i18n';
 import { offsetMinutes } from './wall-clock';
 
 /** One zone under both of its names. */
@@ -63,10 +64,7 @@ function resolveUncached(name: string): ResolvedZone {
     return { iana, windows: windowsFor(iana) };
   }
 
-  throw new O365Error(
-    'INVALID_TIMEZONE',
-    `timezone: "${name}" is not a time zone; use an IANA name like Europe/Berlin, a Windows name like W. Europe Standard Time, or leave it empty for the host's zone`,
-  );
+  throw new O365Error('INVALID_TIMEZONE', t('errors.zone.unknown', { name }), { field: 'timezone' });
 }
 
 /**
