@@ -77,7 +77,8 @@ function fail(res: Response, err: unknown): void {
   if (err instanceof O365Error) {
     // Upstream trouble (Microsoft unreachable or answering nonsense) is a 502; anything else is about the request.
     const upstream =
-      ['NETWORK_ERROR', 'TIMEOUT', 'BAD_RESPONSE'].includes(err.code) || (err.cause.status ?? 0) >= 500;
+      ['NETWORK_ERROR', 'TIMEOUT', 'BAD_RESPONSE', 'TLS_ERROR', 'RESPONSE_TOO_LARGE'].includes(err.code) ||
+      (err.cause.status ?? 0) >= 500;
     const status = err.code === 'NOT_FOUND' ? 404 : upstream ? 502 : 400;
     res.status(status).json({ error: err.code, message: err.message, field: err.cause.field });
     return;

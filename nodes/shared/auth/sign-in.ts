@@ -11,6 +11,7 @@ import {
   redeemCode,
   startDeviceCode,
 } from './oauth';
+import { isTransient } from '../graph/http';
 import { now } from '../time/clock';
 import type { TokenStore } from './token-store';
 import { AuthStatus, ManagerSettings, sameSettings, TokenManager } from './token-manager';
@@ -282,7 +283,7 @@ export async function beginDeviceSignIn(
       if (answer.slowDown) interval += 5000;
     } catch (err) {
       if (poll.cancelled) return;
-      const transient = err instanceof O365Error && (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT');
+      const transient = isTransient(err);
       if (!transient) {
         finish();
         const failure =

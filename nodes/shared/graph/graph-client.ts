@@ -2,7 +2,17 @@
 // module, Retry-After and backoff with jitter, one refresh-and-retry on 401, paging by @odata.nextLink, and
 // Graph's error JSON turned into O365Error with the request-id.
 import { firstLine, O365Error } from '../node-red/errors';
-import { abortedError, backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from './http';
+import {
+  abortedError,
+  backoffMs,
+  HttpAnswer,
+  isTransient,
+  MAX_ANSWER_BYTES,
+  parseJson,
+  retryAfterSeconds,
+  send,
+  sleep,
+} from './http';
 import { t } from '../node-red/i18n';
 
 export const MAILBOX_CONCURRENCY = 4;
@@ -16,6 +26,8 @@ export interface GraphClientOptions {
   maxAttempts?: number;
   /** First backoff step when the server gives no Retry-After. */
   backoffBaseMs?: number;
+  /** The largest answer taken; a larger one fails with RESPONSE_TOO_LARGE (not retried). */
+  maxAnswerBytes?: number;
 }
 
 export interface RequestOptions {
@@ -127,7 +139,13 @@ export class GraphClient {
   private readonly origin: string;
 
   constructor(options: GraphClientOptions) {
-    this.options = { timeoutMs: 30_000, maxAttempts: 5, backoffBaseMs: 1000, ...options };
+    this.options = {
+      timeoutMs: 30_000,
+      maxAttempts: 5,
+      backoffBaseMs: 1000,
+      maxAnswerBytes: MAX_ANSWER_BYTES,
+      ...options,
+    };
     this.origin = new URL(options.graphEndpoint).origin;
   }
 
@@ -169,16 +187,13 @@ export class GraphClient {
           headers: { Accept: 'application/json', ...options.headers, Authorization: `Bearer ${token}` },
           timeoutMs: this.options.timeoutMs,
           signal: options.signal,
+          maxAnswerBytes: this.options.maxAnswerBytes,
         });
       } catch (err) {
-        if (
-          options.idempotent &&
-          err instanceof O365Error &&
-          (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT')
-        ) {
+        if (options.idempotent && isTransient(err)) {
           if (attempt + 1 >= this.options.maxAttempts) throw err;
           const wait = backoffMs(attempt, this.options.backoffBaseMs);
-          options.onWait?.(wait / 1000, err.code);
+          options.onWait?.(wait / 1000, (err as O365Error).code);
           await sleep(wait, options.signal);
           continue;
         }
