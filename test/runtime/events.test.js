@@ -13,6 +13,8 @@ const {
   nextMessage,
   collect,
   lastStatus,
+  setClockOffset,
+  resetClock,
 } = require('../lib/nodes');
 const { coreNode } = require('../lib/runtime');
 
@@ -65,6 +67,7 @@ describe('o365-events (runtime)', function () {
     sim = await startSimulator({ eventCount: 1500 });
   });
   afterEach(async () => {
+    resetClock();
     await helper.unload();
     await sim.close();
   });
@@ -416,6 +419,57 @@ describe('o365-events (runtime)', function () {
     await waitFor(() => received.length === 1, 5000, 'the removal');
     received[0].changes.removed.should.eql([single.id]);
     received[0].changes.added.should.have.length(0);
+  });
+
+  it('changesOnly: a baseline no deployed node reads goes a day after the deploy that dropped it, as tokens do', async () => {
+    const fs = require('fs');
+    const path = require('path');
+    const w = week(sim);
+    const props = { timezone: 'UTC', changesOnly: true, start: w.start, end: w.end, allowMsgMailbox: true };
+    const creds = signedInCredentials(sim);
+    const userDir = await loadFlow(eventsFlow(sim, props), { cfg: creds.cfg });
+    const dir = path.join(userDir, 'o365-calendar', 'default', 'baselines');
+    const files = () =>
+      fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir)
+            .filter((f) => f.endsWith('.json'))
+            .sort()
+        : [];
+    const read = (name) => JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
+    let received = collect(helper.getNode('out'));
+    helper.getNode('events').receive({});
+    helper.getNode('events').receive({ user: sim.users.alex.upn }); // a second baseline, through msg.user
+    await waitFor(() => received.length === 2, 5000, 'two fetches');
+    const [own, other] = files().length === 2 ? files() : [];
+    should.exist(other);
+    await helper.unload();
+
+    // Deployed again, same node: its own baseline stays unmarked; the msg.user one is marked, not deleted.
+    await loadFlow(eventsFlow(sim, props), { cfg: creds.cfg }, { userDir });
+    await waitFor(() => files().some((f) => read(f).unreferencedSince !== undefined), 5000, 'a mark');
+    const marked = files().filter((f) => read(f).unreferencedSince !== undefined);
+    marked.should.have.length(1);
+    // Read again through msg.user: in use, so unmarked.
+    received = collect(helper.getNode('out'));
+    helper.getNode('events').receive({ user: sim.users.alex.upn });
+    await waitFor(() => lastStatus(helper.getNode('events')).fill === 'green', 5000, 'the fetch');
+    await waitFor(() => files().every((f) => read(f).unreferencedSince === undefined), 5000, 'no mark');
+    await helper.unload();
+
+    // A deploy without the events node marks both; 23 hours later they are still there, 25 hours later gone.
+    const configOnly = () => onTab([configFor(sim).node]);
+    await loadFlow(configOnly(), { cfg: creds.cfg }, { userDir });
+    await waitFor(() => files().every((f) => read(f).unreferencedSince !== undefined), 5000, 'both marked');
+    await helper.unload();
+    await setClockOffset(23 * 3_600_000);
+    await loadFlow(configOnly(), { cfg: creds.cfg }, { userDir });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    files().should.eql([own, other].sort());
+    await helper.unload();
+    await setClockOffset(25 * 3_600_000);
+    await loadFlow(configOnly(), { cfg: creds.cfg }, { userDir });
+    await waitFor(() => files().length === 0, 5000, 'both swept');
   });
 
   it('changesOnly with each sends only the changed events, each with msg.change; a failed fetch changes nothing', async () => {
