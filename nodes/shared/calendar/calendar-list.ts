@@ -4,6 +4,7 @@
 // a copy in her own mailbox (learn.microsoft.com/graph/outlook-get-shared-events-calendars).
 import { O365Error } from '../node-red/errors';
 import { GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
+import type { GraphCalendar } from '../graph/types';
 
 export interface CalendarChoice {
   /** The id to read; "" is the mailbox's default calendar by the `calendar` shortcut. */
@@ -35,7 +36,7 @@ function ownerOf(value: unknown): CalendarChoice['owner'] {
   };
 }
 
-function choiceOf(item: Record<string, unknown>, user: string): CalendarChoice {
+function choiceOf(item: GraphCalendar, user: string): CalendarChoice {
   return {
     id: typeof item.id === 'string' ? item.id : '',
     name: typeof item.name === 'string' ? item.name : '',

@@ -3,6 +3,7 @@
 import { O365Error } from '../node-red/errors';
 import { calendarPath, GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
 import { t } from '../node-red/i18n';
+import type { GraphEvent } from '../graph/types';
 import { now } from '../time/clock';
 import { resolveZone, ResolvedZone } from '../time/zones';
 import { addInstants, dateOf, dateTimeOf, instantOf, localFields, wallReading } from '../time/instants';
@@ -13,7 +14,7 @@ export { DEFAULT_SELECT } from '../node-red/defaults';
 export const PAGE_SIZE = 1000;
 
 export type View = 'calendarView' | 'events';
-export type GraphEvent = Record<string, unknown> & { id?: unknown };
+export type { GraphEvent } from '../graph/types';
 
 export interface EventsSettings {
   user: string;
