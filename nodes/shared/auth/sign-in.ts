@@ -61,10 +61,6 @@ export function unregisterDeployed(manager: TokenManager): void {
   for (const [state, entry] of pending) if (entry.manager === manager) pending.delete(state);
 }
 
-export function deployedManager(id: string): TokenManager | undefined {
-  return deployed.get(id);
-}
-
 /**
  * The manager a sign-in from the editor belongs to: the deployed node's when the dialog's settings are the
  * deployed ones, else a draft for that id (a node not deployed yet, or one whose settings are being changed).
@@ -140,12 +136,6 @@ export function beginSignIn(manager: TokenManager, redirectUri: string): string 
   const state = createState();
   pending.set(state, { state, manager, verifier: pkce.verifier, redirectUri, createdAt: now() });
   return buildAuthorizeUrl(manager.settings.client, { redirectUri, state, codeChallenge: pkce.challenge });
-}
-
-export function pendingCount(manager?: TokenManager): number {
-  sweepPending();
-  if (!manager) return pending.size;
-  return [...pending.values()].filter((entry) => entry.manager === manager).length;
 }
 
 interface ParsedInput {
@@ -299,12 +289,4 @@ export async function beginDeviceSignIn(
   poll.timer = setTimeout(tick, interval);
   poll.timer.unref?.();
   return started;
-}
-
-export function deviceSignInRunning(manager: TokenManager): boolean {
-  return devicePolls.has(manager);
-}
-
-export function cancelDeviceSignIn(manager: TokenManager): void {
-  cancelDevice(manager);
 }

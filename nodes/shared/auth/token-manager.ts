@@ -251,7 +251,6 @@ export class TokenManager extends EventEmitter {
       this.tokens = next;
       this.mirror(next);
       this.setState('signed-in');
-      this.emit('refreshed');
       return next;
     });
   }

@@ -42,7 +42,6 @@ export interface EventsRequest {
 
 export interface EventsResult {
   events: GraphEvent[];
-  requests: number;
   window?: ResolvedWindow;
 }
 
@@ -233,7 +232,7 @@ export async function fetchEvents(
   const url = graphUrl(graph, request);
   const headers = { Prefer: `outlook.timezone="${request.zone.windows}"` };
   const accept = request.window ? windowFilter(request.window, request.zone) : undefined;
-  let result: { items: GraphEvent[]; requests: number };
+  let result: { items: GraphEvent[] };
   try {
     result = await graph.getAll(url, {
       mailbox: mailboxKey(request.user, context.configKey),
@@ -247,10 +246,9 @@ export async function fetchEvents(
     throw explainAccess(err, request, context.mode);
   }
   let events = result.items;
-  const requests = result.requests;
   if (request.maxEvents && events.length > request.maxEvents) events = events.slice(0, request.maxEvents);
   events = events.map((event) => addInstants(event, request.zone));
-  return { events, requests, window: request.window };
+  return { events, window: request.window };
 }
 
 function idOf(event: GraphEvent): string | undefined {

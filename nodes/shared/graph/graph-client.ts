@@ -243,24 +243,19 @@ export class GraphClient {
   /**
    * Every item of a collection, following @odata.nextLink exactly as given, until `maxItems` accepted items
    * are in hand (`accept` filters locally, e.g. the window's edges).
-   * Returns the items, the number of requests made and the first page's headers.
    */
   async getAll(
     url: string,
     options: RequestOptions & { maxItems?: number; accept?: (item: Record<string, unknown>) => boolean },
-  ): Promise<{ items: Record<string, unknown>[]; requests: number; headers: Record<string, string> }> {
+  ): Promise<{ items: Record<string, unknown>[] }> {
     const items: Record<string, unknown>[] = [];
     let next: string | undefined = url;
-    let requests = 0;
-    let firstHeaders: Record<string, string> = {};
     const seen = new Set<string>();
     while (next) {
       if (seen.has(next))
         throw new O365Error('BAD_RESPONSE', t('errors.pagingLoop'), { code: 'BAD_RESPONSE' });
       seen.add(next);
       const page = await this.get(next, options);
-      if (requests === 0) firstHeaders = page.headers;
-      requests += 1;
       const value = page.body.value;
       if (!Array.isArray(value)) {
         throw new O365Error('BAD_RESPONSE', t('errors.noValue'), { code: 'BAD_RESPONSE' });
@@ -274,7 +269,7 @@ export class GraphClient {
       const link = page.body['@odata.nextLink'];
       next = typeof link === 'string' && link ? link : undefined;
     }
-    return { items, requests, headers: firstHeaders };
+    return { items };
   }
 }
 
