@@ -247,6 +247,7 @@ describe('the editor in Chromium (packed package in Node-RED 4, simulated tenant
     await editor.edit(made.eventsId);
     const start = page.locator('#node-input-start');
     await start.fill('tommorow');
+    await start.dispatchEvent('change'); // as leaving the field does: Node-RED validates on change
     const problem = page.locator('#o365-events-window-error');
     await problem.filter({ hasText: 'Did you mean tomorrow?' }).waitFor();
     (await problem.innerText()).should.match(/"tommorow" is neither window grammar/);
