@@ -165,7 +165,7 @@ export = function (RED: NodeAPI) {
         try {
           return await readCalendarView(node.graph!, request, { ...context, configKey: manager.key });
         } catch (err) {
-          throw explainAccess(err, { user: request.user }, manager.mode);
+          throw explainAccess(err, { user: request.user, calendarId: request.calendarId }, manager.mode);
         }
       },
     });

@@ -25,7 +25,7 @@ import {
   statusNotConfigured,
   statusWaiting,
 } from '../shared/node-red/status';
-import { now } from '../shared/test-hooks';
+import { now } from '../shared/time/clock';
 import { localClock } from '../shared/time/wall-clock';
 
 interface EventsDef extends NodeDef {
@@ -66,7 +66,46 @@ function settingsFrom(def: EventsDef): EventsSettings {
   };
 }
 
+/** The baselines the deployed events nodes read with their own settings (msg.user and msg.calendarId aside). */
+function deployedBaselineKeys(RED: NodeAPI): Set<string> {
+  const keys = new Set<string>();
+  RED.nodes.eachNode((n) => {
+    if (n.type !== 'o365-events') return;
+    const settings = settingsFrom(n as EventsDef);
+    if (!settings.changesOnly) return;
+    keys.add(
+      BaselineStore.key({
+        nodeId: n.id,
+        user: settings.user.trim(),
+        calendarId: settings.calendarId.trim(),
+        view: settings.view,
+        start: settings.start,
+        end: settings.end,
+      }),
+    );
+  });
+  return keys;
+}
+
+const sweepers = new WeakMap<object, () => void>();
+
 export = function (RED: NodeAPI) {
+  // After every deploy, the baselines no deployed node reads go after the token store's grace period (a baseline
+  // read through msg.user is marked too, and unmarked when it is read again). One listener per runtime.
+  const previous = sweepers.get(RED.events);
+  if (previous) RED.events.removeListener('flows:started', previous);
+  const sweep = () => {
+    const dirs = new Set<string>();
+    RED.nodes.eachNode((n) => {
+      const config = n.type === 'o365-config' ? (RED.nodes.getNode(n.id) as O365ConfigNode | null) : null;
+      if (config?.dataDir) dirs.add(config.dataDir);
+    });
+    const used = deployedBaselineKeys(RED);
+    for (const dir of dirs) new BaselineStore(dir).sweep(used).catch(() => undefined);
+  };
+  sweepers.set(RED.events, sweep);
+  RED.events.on('flows:started', sweep);
+
   function O365Events(this: Node, def: EventsDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -80,14 +119,14 @@ export = function (RED: NodeAPI) {
     else node.status(statusNotConfigured());
 
     function baselineKey(request: EventsRequest): string {
-      return BaselineStore.key([
-        node.id,
-        request.user,
-        request.calendarId,
-        request.view,
-        settings.start,
-        settings.end,
-      ]);
+      return BaselineStore.key({
+        nodeId: node.id,
+        user: request.user,
+        calendarId: request.calendarId,
+        view: request.view,
+        start: settings.start,
+        end: settings.end,
+      });
     }
 
     /** Fetches once and sends. */

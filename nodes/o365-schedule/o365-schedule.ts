@@ -14,7 +14,7 @@ import {
   statusSchedule,
   statusWaiting,
 } from '../shared/node-red/status';
-import { now } from '../shared/test-hooks';
+import { now } from '../shared/time/clock';
 import { zonedParts } from '../shared/time/wall-clock';
 
 interface ScheduleDef extends NodeDef {

@@ -16,7 +16,7 @@ import {
 } from '../shared/node-red/status';
 import { ActionSetting, resolveWrite, WriteSettings } from '../shared/calendar/writing';
 import { sendWrite } from '../shared/calendar/writer';
-import { now } from '../shared/test-hooks';
+import { now } from '../shared/time/clock';
 import { localClock } from '../shared/time/wall-clock';
 
 interface WriteDef extends NodeDef {

@@ -220,7 +220,7 @@ describe('the editor in Chromium (packed package in Node-RED 4, simulated tenant
     for (const calendar of expected) {
       options.should.containEql({
         value: calendar.id,
-        text: `${calendar.name}${calendar.isDefaultCalendar ? ' (default)' : ''} · Megan Bowen`,
+        text: `${calendar.name}${calendar.isDefaultCalendar ? ' (default)' : ''} · ${calendar.owner.name}`,
       });
     }
     await page.selectOption('#o365-events-calendar-pick', team.id);
@@ -240,6 +240,39 @@ describe('the editor in Chromium (packed package in Node-RED 4, simulated tenant
     saved.should.eql({ calendarId: team.id, calendarName: 'Team', config: made.configId, valid: true });
     made.calendar = team;
     watch.assertClean('while picking a calendar');
+  });
+
+  it('explains a bad window value under the field, leaves the grammar hint in view, and takes the guess', async function () {
+    if (!made.eventsId) this.skip();
+    await editor.edit(made.eventsId);
+    const start = page.locator('#node-input-start');
+    await start.fill('tommorow');
+    await start.dispatchEvent('change'); // as leaving the field does: Node-RED validates on change
+    const problem = page.locator('#o365-events-window-error');
+    await problem.filter({ hasText: 'Did you mean tomorrow?' }).waitFor();
+    (await problem.innerText()).should.match(/"tommorow" is neither window grammar/);
+    (await start.evaluate((e) => e.classList.contains('input-error'))).should.be.true();
+    // Hovering the red field opens no tooltip over the hint: the hint box is what the browser shows there.
+    const tip = page.locator('.o365-events-form .form-tips.o365-events-window');
+    await tip.scrollIntoViewIfNeeded();
+    await start.hover();
+    await page.waitForTimeout(1200); // Node-RED opens a field's tooltip 750 ms after the pointer arrives
+    (await page.locator('.red-ui-popover:visible').count()).should.equal(0);
+    (await tip.isVisible()).should.be.true();
+    const onTop = await tip.evaluate((e) => {
+      const box = e.getBoundingClientRect();
+      const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+      return e.contains(hit);
+    });
+    onTop.should.be.true();
+    await shots.take(page, 'events-window-did-you-mean');
+
+    await problem.getByRole('button', { name: 'Use tomorrow' }).click();
+    (await start.inputValue()).should.equal('tomorrow');
+    (await problem.isVisible()).should.be.false();
+    (await start.evaluate((e) => e.classList.contains('input-error'))).should.be.false();
+    await editor.closeTray('node-dialog-cancel');
+    watch.assertClean('while explaining a bad window value');
   });
 
   it('wires inject → events → debug, deploys, and shows the calendar window’s events in the debug sidebar', async function () {

@@ -5,79 +5,15 @@
 require('should');
 const fs = require('fs');
 const http = require('http');
-const https = require('https');
 const net = require('net');
 const os = require('os');
 const path = require('path');
-const { execFileSync } = require('child_process');
 const { packPackage, NodeRed } = require('../harness/nodered');
 const { startSimulator } = require('../sim/simulator');
 const { configNode, credentialsFor, eventsTab } = require('./flows');
+const { selfSignedCert, tlsFront, trackSockets } = require('../lib/tls');
 
 const DAY = 86_400_000;
-
-function selfSignedCert(dir) {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key: fs.readFileSync(key), cert: fs.readFileSync(cert), certFile: cert };
-}
-
-/** Keeps every socket a server accepts (tunnels included), so closing can destroy them all at once. */
-function trackSockets(server) {
-  const sockets = new Set();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.on('secureConnection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  return () =>
-    new Promise((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    });
-}
-
-/** A TLS front for the simulator on localhost (what Microsoft's hosts are: HTTPS). */
-function tlsFront(simUrl, tls) {
-  const target = new URL(simUrl);
-  const server = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-    const upstream = http.request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  server.shutdown = trackSockets(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 /** An HTTP proxy that records what it sees: CONNECT tunnels, plain requests, and every byte that passes. */
 function recordingProxy() {

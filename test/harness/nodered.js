@@ -16,6 +16,7 @@ const workDir = path.join(root, '.test-work');
 const packDir = path.join(workDir, 'pack');
 const userDirsDir = path.join(workDir, 'userdirs');
 const guardFile = path.join(__dirname, 'parent-guard.js');
+const hooksFile = path.join(__dirname, 'test-hooks.js'); // forced kills and the moved clock, test-only
 const node24Dir = path.join(root, 'tools', 'node24');
 const node24Bin = path.join(node24Dir, 'node_modules', 'node', 'bin', 'node');
 
@@ -592,7 +593,17 @@ class NodeRed {
 
   _launch(node, until) {
     const redJs = path.join(this.runtime.nodeRedDir, 'red.js');
-    const args = ['--require', guardFile, redJs, '--userDir', this.userDir, '--settings', this.settingsFile];
+    const args = [
+      '--require',
+      guardFile,
+      '--require',
+      hooksFile,
+      redJs,
+      '--userDir',
+      this.userDir,
+      '--settings',
+      this.settingsFile,
+    ];
     this._starts += 1;
     this._mark(`start #${this._starts} of Node-RED ${this.major} on port ${this.port}`);
     const from = this.log.length;

@@ -128,18 +128,15 @@ module.exports = {
 };
 
 /**
- * Moves the package's clock (test-hooks `now()`, through O365_TEST_CLOCK_FILE) to `offsetMs` ahead of real
- * time, and waits until it is read again. `resetClock()` puts it back.
+ * Moves this process's clock (Date.now(), which the package, the runtime and the simulators in it all read)
+ * `offsetMs` ahead of real time; `resetClock()` puts it back. The hooks live in test/harness/test-hooks.js.
  */
-const clockFile = path.join(os.tmpdir(), `o365-clock-${process.pid}`);
+const testHooks = require('../harness/test-hooks');
 async function setClockOffset(offsetMs) {
-  process.env.O365_TEST_CLOCK_FILE = clockFile;
-  fs.writeFileSync(clockFile, String(offsetMs));
-  await new Promise((r) => setTimeout(r, 300));
+  testHooks.setClockOffset(offsetMs);
 }
 function resetClock() {
-  delete process.env.O365_TEST_CLOCK_FILE;
-  fs.rmSync(clockFile, { force: true });
+  testHooks.resetClock();
 }
 
 module.exports.setClockOffset = setClockOffset;

@@ -68,13 +68,36 @@ describe('admin API (runtime)', function () {
 
     const calendars = await helper.request().get('/o365/calendars/draft1');
     calendars.status.should.equal(200);
-    calendars.body.map((c) => c.name).should.containDeep(['Calendar', 'Team']);
+    calendars.body.map((c) => c.name).should.eql(['Calendar', 'Team', 'Projects']);
     calendars.body.find((c) => c.name === 'Calendar').isDefaultCalendar.should.be.true();
+    calendars.body.every((c) => c.user === '').should.be.true();
+    // Another mailbox (delegated): only what a read reaches. Its default calendar by the shortcut (id ""), and
+    // the signed-in user's copy of a calendar it shared, read through her own mailbox (user "").
     const room = await helper
       .request()
       .get(`/o365/calendars/draft1?user=${encodeURIComponent(sim.users.room101.upn)}`);
     room.status.should.equal(200);
-    room.body.should.have.length(1);
+    room.body.should.eql([
+      {
+        id: '',
+        name: 'Calendar',
+        isDefaultCalendar: true,
+        owner: { name: 'Room 1.01', address: sim.users.room101.upn },
+        user: sim.users.room101.upn,
+      },
+    ]);
+    const alex = await helper
+      .request()
+      .get(`/o365/calendars/draft1?user=${sim.users.alex.upn.toUpperCase()}`);
+    alex.body
+      .map((c) => [c.id, c.name, c.user, c.owner.address])
+      .should.eql([
+        ['', 'Calendar', sim.users.alex.upn.toUpperCase(), sim.users.alex.upn],
+        [sim.fixtures.sharedProjects.copyId, 'Projects', '', sim.users.alex.upn],
+      ]);
+    // Nothing shared: Graph's refusal comes back.
+    const closed = await helper.request().get(`/o365/calendars/draft1?user=${sim.users.room202.upn}`);
+    closed.status.should.not.equal(200);
   });
 
   it('a sign-in started in the dialog and left unfinished does not hide the running sign-in from the pickers', async () => {

@@ -13,6 +13,8 @@ const {
   nextMessage,
   collect,
   lastStatus,
+  setClockOffset,
+  resetClock,
 } = require('../lib/nodes');
 const { coreNode } = require('../lib/runtime');
 
@@ -65,6 +67,7 @@ describe('o365-events (runtime)', function () {
     sim = await startSimulator({ eventCount: 1500 });
   });
   afterEach(async () => {
+    resetClock();
     await helper.unload();
     await sim.close();
   });
@@ -95,9 +98,9 @@ describe('o365-events (runtime)', function () {
     lastStatus(events).fill.should.equal('green');
   });
 
-  it('reads a second calendar whose id holds / + = as one encoded path segment', async () => {
-    const team = sim.calendars('megan').find((c) => !c.isDefaultCalendar);
-    team.id.should.match(/[/+=]/);
+  it('reads a second calendar by its URL-safe id (- _ =) as one path segment', async () => {
+    const team = sim.calendars('megan').find((c) => c.name === 'Team');
+    team.id.should.match(/[-_=]/).and.not.match(/[/+]/);
     const { events, out } = await loadSignedIn(sim, { calendarId: team.id, timezone: 'UTC' });
     const w = week(sim);
     const got = nextMessage(out);
@@ -107,8 +110,75 @@ describe('o365-events (runtime)', function () {
       sim.expectedView({ user: 'megan', calendarId: team.id, start: w.start, end: w.end, timeZone: 'UTC' }),
     );
     const [request] = graphRequests(sim, 'calendarView');
-    request.rawPath.should.containEql(encodeURIComponent(team.id));
+    request.rawPath
+      .split('?')[0]
+      .should.equal(`/v1.0/me/calendars/${encodeURIComponent(team.id)}/calendarView`);
     msg.calendarId.should.equal(team.id);
+  });
+
+  it("reads a colleague's shared calendar through the signed-in user's copy; by the owner's id it says how", async () => {
+    const shared = sim.fixtures.sharedProjects;
+    const alex = sim.users.alex.upn;
+    const { events, out, caught } = await loadSignedIn(sim, {
+      calendarId: shared.copyId,
+      timezone: 'UTC',
+      allowMsgMailbox: true,
+    });
+    const w = {
+      start: new Date(sim.now() - 7 * DAY).toISOString(),
+      end: new Date(sim.now() + 21 * DAY).toISOString(),
+    };
+    const got = nextMessage(out);
+    events.receive({ ...w });
+    const msg = await got;
+    msg.payload.length.should.be.above(0);
+    ids(msg.payload).should.eql(
+      sim.expectedView({ user: 'alex', calendarId: shared.ownerCalendarId, ...w, timeZone: 'UTC' }),
+    );
+    graphRequests(sim, 'calendarView')[0].path.should.equal(
+      `/v1.0/me/calendars/${shared.copyId}/calendarView`,
+    );
+
+    const error = nextMessage(caught);
+    events.receive({ ...w, user: alex, calendarId: shared.ownerCalendarId });
+    const failed = (await error).error;
+    failed.code.should.equal('ErrorItemNotFound');
+    failed.cause.status.should.equal(404);
+    failed.message.should.match(/through your own mailbox/).and.match(/Leave Mailbox empty/);
+  });
+
+  it("reads a mailbox whose UPN starts with '$' through the key form users('$…')", async () => {
+    const desk = sim.createBulkMailbox('$desk@contoso.onmicrosoft.com', 30, {
+      start: sim.now() - DAY,
+      end: sim.now() + 6 * DAY,
+    });
+    const { events, out } = await loadSignedIn(sim, { user: desk.upn, timezone: 'UTC' });
+    const got = nextMessage(out);
+    events.receive({ start: '-1d', end: '+6d' });
+    const msg = await got;
+    msg.payload.should.have.length(30);
+    msg.user.should.equal(desk.upn);
+    const [request] = graphRequests(sim, 'calendarView');
+    request.rawPath
+      .split('?')[0]
+      .should.equal(`/v1.0/users('${encodeURIComponent(desk.upn)}')/calendar/calendarView`);
+  });
+
+  it('sends every zone as a name Graph takes: an IANA name Graph does not list, and one no Windows zone matches', async () => {
+    for (const [timezone, windows, offset] of [
+      ['Europe/Zurich', 'W. Europe Standard Time', /[+]0[12]:00$/],
+      ['Antarctica/Troll', 'UTC', /[+]0[02]:00$/],
+    ]) {
+      const { events, out } = await loadSignedIn(sim, { timezone });
+      sim.clearLog();
+      const got = nextMessage(out);
+      events.receive({});
+      const msg = await got;
+      msg.payload.should.be.an.Array();
+      graphRequests(sim, 'calendarView')[0].headers.prefer.should.equal(`outlook.timezone="${windows}"`);
+      msg.window.start.should.match(offset);
+      await helper.unload();
+    }
   });
 
   it('reads a shared room mailbox (delegated) and says why an unshared one fails', async () => {
@@ -351,6 +421,57 @@ describe('o365-events (runtime)', function () {
     received[0].changes.added.should.have.length(0);
   });
 
+  it('changesOnly: a baseline no deployed node reads goes a day after the deploy that dropped it, as tokens do', async () => {
+    const fs = require('fs');
+    const path = require('path');
+    const w = week(sim);
+    const props = { timezone: 'UTC', changesOnly: true, start: w.start, end: w.end, allowMsgMailbox: true };
+    const creds = signedInCredentials(sim);
+    const userDir = await loadFlow(eventsFlow(sim, props), { cfg: creds.cfg });
+    const dir = path.join(userDir, 'o365-calendar', 'default', 'baselines');
+    const files = () =>
+      fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir)
+            .filter((f) => f.endsWith('.json'))
+            .sort()
+        : [];
+    const read = (name) => JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
+    let received = collect(helper.getNode('out'));
+    helper.getNode('events').receive({});
+    helper.getNode('events').receive({ user: sim.users.alex.upn }); // a second baseline, through msg.user
+    await waitFor(() => received.length === 2, 5000, 'two fetches');
+    const [own, other] = files().length === 2 ? files() : [];
+    should.exist(other);
+    await helper.unload();
+
+    // Deployed again, same node: its own baseline stays unmarked; the msg.user one is marked, not deleted.
+    await loadFlow(eventsFlow(sim, props), { cfg: creds.cfg }, { userDir });
+    await waitFor(() => files().some((f) => read(f).unreferencedSince !== undefined), 5000, 'a mark');
+    const marked = files().filter((f) => read(f).unreferencedSince !== undefined);
+    marked.should.have.length(1);
+    // Read again through msg.user: in use, so unmarked.
+    received = collect(helper.getNode('out'));
+    helper.getNode('events').receive({ user: sim.users.alex.upn });
+    await waitFor(() => lastStatus(helper.getNode('events')).fill === 'green', 5000, 'the fetch');
+    await waitFor(() => files().every((f) => read(f).unreferencedSince === undefined), 5000, 'no mark');
+    await helper.unload();
+
+    // A deploy without the events node marks both; 23 hours later they are still there, 25 hours later gone.
+    const configOnly = () => onTab([configFor(sim).node]);
+    await loadFlow(configOnly(), { cfg: creds.cfg }, { userDir });
+    await waitFor(() => files().every((f) => read(f).unreferencedSince !== undefined), 5000, 'both marked');
+    await helper.unload();
+    await setClockOffset(23 * 3_600_000);
+    await loadFlow(configOnly(), { cfg: creds.cfg }, { userDir });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    files().should.eql([own, other].sort());
+    await helper.unload();
+    await setClockOffset(25 * 3_600_000);
+    await loadFlow(configOnly(), { cfg: creds.cfg }, { userDir });
+    await waitFor(() => files().length === 0, 5000, 'both swept');
+  });
+
   it('changesOnly with each sends only the changed events, each with msg.change; a failed fetch changes nothing', async () => {
     const w = week(sim);
     const { events, out, caught } = await loadSignedIn(sim, {
@@ -385,7 +506,14 @@ describe('o365-events (runtime)', function () {
     const { events, out, caught } = await loadSignedIn(sim, { timezone: 'UTC', allowMsgMailbox: true });
     const errors = collect(caught);
     const bad = [
-      [{ start: 'tomorow' }, /start: "tomorow"/],
+      [
+        { start: 'tomorow' },
+        /start: "tomorow" is not a window value \(did you mean "tomorrow"\?\); use now, .* milliseconds$/,
+      ],
+      [
+        { start: 'now + 7d' },
+        /start: "now \+ 7d" .*\(did you mean "now\+7d"\?\); use .* \(no spaces inside: write now\+7d\)$/,
+      ],
       [{ end: 1700000000 }, /seconds/],
       [{ start: 'now', end: '-1h' }, /end must be after start/],
       [{ end: 'now+1826d' }, /1825/],

@@ -16,15 +16,17 @@
 //   - the rest single meetings in Pacific, W. Europe, India, Tokyo and UTC office hours, many of them Teams
 //     meetings with a joinUrl, some in the rooms, some organized by others.
 //   Items are stored shuffled, so calendarView without $orderby is visibly unsorted.
-// - megan's second calendar "Team" (its id contains '/', '+' and '='): 40 meetings and a weekly "Team sync".
-// - alex@… "Alex Wilber": default calendar shared with megan, 50 meetings and a "Focus time" series.
+// - megan's second calendar "Team" (its id contains '-', '_' and '=', as Graph's URL-safe ids do): 40 meetings and
+//   a weekly "Team sync".
+// - alex@… "Alex Wilber": default calendar shared with megan, 50 meetings and a "Focus time" series; a second
+//   calendar "Projects" shared with megan, which she reads through her own copy (/me/calendars/{copy id}).
 // - room.101@… "Room 1.01" (shared with megan while knobs.roomSharedWithMegan) and room.202@… "Room 2.02" (not
 //   shared): 40 and 30 bookings organized by other people, location = the room.
 // - adele@… "Adele Vance", lee@… "Lee Gu": empty default calendars, not shared.
 // - createBulkMailbox() adds mailboxes with evenly spread single events (for paging tests and benchmarks).
 'use strict';
 const tz = require('./tz');
-const { randomSource, hash32, mailboxPrefix } = require('./model');
+const { randomSource, hash32, mailboxPrefix, graphId } = require('./model');
 
 const { DAY, MINUTE } = tz;
 
@@ -513,12 +515,34 @@ function seedOthers(model, random, anchor, users) {
   }
 }
 
-/** An id for a calendar: base64 of an Exchange folder id; `special` forces '+', '/' and '=' into it. */
+/** An id for a calendar: an Exchange folder id as Graph writes it; `special` forces '-', '_' and '=' into it. */
 function calendarId(user, random, special) {
   const parts = [mailboxPrefix(user.upn, 0x2e)];
   if (special) parts.push(random.bytes(1), Buffer.from([0xfb, 0xff, 0xbf]), random.bytes(19));
   else parts.push(random.bytes(26));
-  return Buffer.concat(parts).toString('base64');
+  return graphId(Buffer.concat(parts));
+}
+
+/**
+ * alex's "Projects" calendar, shared with megan, and megan's copy of it. A random source of its own, so the rest
+ * of the seeded tenant stays as it was.
+ */
+function seedSharedProjects(model, seed, anchor, users) {
+  const random = randomSource((seed ^ hash32('alex:projects')) >>> 0);
+  const b = builder(model, random, anchor);
+  const d0 = b.anchorDay;
+  const projects = model.addCalendar(users.alex, {
+    id: calendarId(users.alex, random, false),
+    name: 'Projects',
+    color: 'lightYellow',
+    hexColor: '#fde300',
+    sharedWith: [users.megan.upn],
+  });
+  for (let i = 0; i < 12; i++) {
+    randomMeeting(model, b, random, projects, d0 - 7, d0 + 21, { organizer: person(users.alex) });
+  }
+  const copy = model.addShareeCopy(users.megan, projects, { id: calendarId(users.megan, random, false) });
+  return { ownerCalendarId: projects.id, copyId: copy.id };
 }
 
 /** Builds the whole tenant into `model`. Returns { users, fixtures }. */
@@ -553,6 +577,7 @@ function seedTenant(model, { seed, anchor, eventCount }) {
   const fixtures = seedMegan(model, random, anchor, eventCount, users);
   seedOthers(model, random, anchor, users);
   fixtures.teamCalendarId = model.calendarsOf(users.megan).find((c) => c.name === 'Team').id;
+  fixtures.sharedProjects = seedSharedProjects(model, seed, anchor, users);
   return { users, fixtures };
 }
 

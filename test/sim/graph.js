@@ -33,9 +33,14 @@ class GraphError {
   }
 }
 
-/** Splits a raw path into segments, decoding each one once ('%2F' inside a segment stays inside it). */
+/**
+ * Splits a raw path into segments, decoding each one once. Graph reads an encoded slash as a separator ('%2F' in
+ * an id gives 400 "Resource not found for the segment …", observed:
+ * github.com/microsoftgraph/microsoft-graph-docs/issues/10167), so it is decoded before the split.
+ */
 function segmentsOf(rawPath) {
   return rawPath
+    .replace(/%2F/gi, '/')
     .split('/')
     .slice(1)
     .map((s) => {
@@ -62,10 +67,24 @@ function parseRoute(rawPath) {
   let i = 1;
   let mailbox;
   const first = (seg[i] || '').toLowerCase();
+  // users('{id | upn}'): OData's key form, which Graph documents for a UPN that starts with '$'
+  // (learn.microsoft.com/graph/api/user-get, "HTTP request"); a quote inside the key is doubled.
+  const keyForm = /^users\('((?:[^']|'')*)'\)$/i.exec(seg[i] || '');
   if (first === 'me') {
     mailbox = 'me';
     i += 1;
+  } else if (keyForm) {
+    mailbox = { key: keyForm[1].replace(/''/g, "'") };
+    i += 1;
   } else if (first === 'users' && seg[i + 1]) {
+    if (seg[i + 1].startsWith('$')) {
+      // /users/$x@y reads as a system query option: 400 (same page of the docs).
+      throw new GraphError(
+        400,
+        'BadRequest',
+        `The request URI is not valid: the segment '${seg[i + 1]}' starts with '$'; address the user as users('${seg[i + 1]}').`,
+      );
+    }
     mailbox = { key: seg[i + 1] };
     i += 2;
   } else {
@@ -193,6 +212,19 @@ class Graph {
     }
     if (calendar && !this.sharedWith(calendar, tokenRec.upn)) {
       throw new GraphError(403, 'ErrorAccessDenied', ACCESS_DENIED);
+    }
+  }
+
+  /**
+   * A delegated sharee reaches another mailbox's default calendar only by the `calendar` shortcut; that mailbox's
+   * calendar list and its calendars by id are not hers to see (a shared custom calendar is read through her own
+   * copy, /me/calendars/{copy id}): learn.microsoft.com/graph/outlook-get-shared-events-calendars. Graph answers
+   * 404 ErrorItemNotFound (observed for the list: github.com/microsoftgraph/microsoft-graph-docs/issues/21343).
+   */
+  checkForeignFolder(tokenRec, user, target) {
+    if (tokenRec.kind !== 'delegated' || user.upn.toLowerCase() === tokenRec.upn.toLowerCase()) return;
+    if (target.kind === 'calendars' || (target.calendarId !== null && target.calendarId !== undefined)) {
+      throw new GraphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     }
   }
 
@@ -429,6 +461,7 @@ class Graph {
       };
     }
     const contextBase = `${this.core.url}/v1.0/$metadata#users('${encodeURIComponent(route.mailbox === 'me' ? user.id : route.mailbox.key)}')`;
+    if (target.kind !== 'user') this.checkForeignFolder(token, user, target);
     if (target.kind === 'calendars') {
       this.checkAccess(token, user, null);
       const visible = model
@@ -459,6 +492,14 @@ class Graph {
 
     const prefer = parsePrefer(req.headers.prefer);
     const zone = tz.preferredZone(prefer.timeZone);
+    if (prefer.timeZone !== undefined && prefer.timeZone.trim() !== '' && !zone) {
+      // Graph's answer to a zone it does not know (observed: microsoftgraph/microsoft-graph-docs#6870).
+      throw new GraphError(
+        400,
+        'TimeZoneNotSupportedException',
+        `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${prefer.timeZone}'.`,
+      );
+    }
     const applied = [];
     if (zone) applied.push(`outlook.timezone="${prefer.timeZone}"`);
     if (prefer.bodyType) applied.push(`outlook.body-content-type="${prefer.bodyType}"`);

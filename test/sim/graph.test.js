@@ -237,7 +237,7 @@ describe('simulator: Graph calendar API', function () {
       answer.headers.get('preference-applied').should.equal('outlook.timezone="Pacific Standard Time"');
     });
 
-    it('accepts a few IANA names (Europe/London) and answers others in UTC without Preference-Applied', async function () {
+    it('accepts the IANA names Microsoft lists (Europe/London, Asia/Kolkata) and refuses others with 400 TimeZoneNotSupportedException', async function () {
       const london = await get(`/v1.0/me/calendarView?${window}`, {
         Prefer: 'outlook.timezone="Europe/London"',
       });
@@ -246,8 +246,19 @@ describe('simulator: Graph calendar API', function () {
       const kolkata = await get(`/v1.0/me/calendarView?${window}`, {
         Prefer: 'outlook.timezone="Asia/Kolkata"',
       });
-      greek(kolkata).start.should.eql({ dateTime: '2026-11-30T09:00:00.0000000', timeZone: 'UTC' });
-      (kolkata.headers.get('preference-applied') === null).should.be.true();
+      greek(kolkata).start.should.eql({ dateTime: '2026-11-30T14:30:00.0000000', timeZone: 'Asia/Kolkata' });
+      for (const zone of ['Europe/Zurich', 'Australia Eastern Standard Time', '+01:00', 'undefined']) {
+        const refused = await get(`/v1.0/me/calendarView?${window}`, {
+          Prefer: `outlook.timezone="${zone}"`,
+        });
+        refused.status.should.equal(400, zone);
+        refused.body.error.code.should.equal('TimeZoneNotSupportedException');
+        refused.body.error.message.should.equal(
+          `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${zone}'.`,
+        );
+      }
+      const events = await get(`/v1.0/me/events?$top=1`, { Prefer: 'outlook.timezone="Mars/Olympus"' });
+      events.status.should.equal(400);
     });
 
     it('serves all-day events as floating dates: midnight in the zone asked, and in the window by that zone', async function () {
@@ -287,9 +298,9 @@ describe('simulator: Graph calendar API', function () {
   });
 
   describe('paths and access', function () {
-    it("reads a calendar whose id contains '/', '+' and '=' when the id is percent-encoded", async function () {
+    it("reads a calendar by its URL-safe id ('-', '_', '='), and reads %2F as a path separator, as Graph does", async function () {
       const team = sim.fixtures.teamCalendarId;
-      team.should.match(/\//).and.match(/\+/).and.match(/=/);
+      team.should.match(/-/).and.match(/_/).and.match(/=/).and.not.match(/[/+]/);
       const encoded = encodeURIComponent(team);
       const answer = await get(
         `/v1.0/me/calendars/${encoded}/calendarView?${WIDE}&$top=1000&$orderby=start/dateTime`,
@@ -298,8 +309,25 @@ describe('simulator: Graph calendar API', function () {
       answer.body.value
         .map((e) => e.id)
         .should.eql(sim.expectedView({ calendarId: team, start: D0 - 30 * h.DAY, end: D0 + 90 * h.DAY }));
+      answer.body.value.every((e) => /^[A-Za-z0-9_-]+=*$/.test(e.id)).should.be.true();
       (await get(`/v1.0/users/${sim.users.megan.id}/calendars/${encoded}/events`)).status.should.equal(200);
-      (await get(`/v1.0/me/calendars/${team}/calendarView?${WIDE}`)).status.should.not.equal(200);
+      // The same id as EWS writes it ('/' for '_'), percent-encoded: Graph splits the path there.
+      const ews = encodeURIComponent(team.replace(/_/g, '/'));
+      ews.should.containEql('%2F');
+      const split = await get(`/v1.0/me/calendars/${ews}/calendarView?${WIDE}`);
+      shouldBeGraphError(split, 400, 'BadRequest');
+      split.body.error.message.should.startWith('Resource not found for the segment');
+    });
+
+    it("addresses a UPN that starts with '$' only in the key form users('$x@y')", async function () {
+      const desk = sim.createBulkMailbox('$desk@contoso.onmicrosoft.com', 5);
+      const plain = await get(`/v1.0/users/${encodeURIComponent(desk.upn)}/calendar/calendarView?${WIDE}`);
+      shouldBeGraphError(plain, 400, 'BadRequest');
+      const keyed = await get(`/v1.0/users('${encodeURIComponent(desk.upn)}')/calendar/calendarView?${WIDE}`);
+      keyed.status.should.equal(200);
+      keyed.body.value.should.have.length(5);
+      (await get(`/v1.0/users('${sim.users.alex.upn}')/calendar`)).status.should.equal(200);
+      (await get(`/v1.0/users('o''brien@contoso.onmicrosoft.com')/calendar`)).status.should.equal(404);
     });
 
     it('serves the path variants of the default calendar alike', async function () {
@@ -314,14 +342,45 @@ describe('simulator: Graph calendar API', function () {
       ids[2].should.eql(ids[0]);
     });
 
-    it('lists calendars: megan’s two, and alex’s shared one', async function () {
+    it('lists megan’s calendars with her copy of alex’s shared one; alex’s own list and ids are not hers to read', async function () {
       const mine = await get('/v1.0/me/calendars');
-      mine.body.value.map((c) => c.name).should.eql(['Calendar', 'Team']);
+      mine.body.value.map((c) => c.name).should.eql(['Calendar', 'Team', 'Projects']);
       mine.body.value[0].should.have.properties({ isDefaultCalendar: true });
       mine.body.value[0].owner.should.eql({ name: 'Megan Bowen', address: sim.users.megan.upn });
-      const alex = await get(`/v1.0/users/${sim.users.alex.upn}/calendars`);
-      alex.body.value.should.have.length(1);
-      alex.body.value[0].owner.address.should.equal(sim.users.alex.upn);
+      const copy = mine.body.value[2];
+      copy.id.should.equal(sim.fixtures.sharedProjects.copyId);
+      copy.should.have.properties({ isDefaultCalendar: false, canShare: false, canEdit: false });
+      copy.owner.should.eql({ name: 'Alex Wilber', address: sim.users.alex.upn });
+
+      // The owner's ids, and the owner's calendar list, through the owner's mailbox: 404.
+      const alex = sim.users.alex.upn;
+      const ownerId = encodeURIComponent(sim.fixtures.sharedProjects.ownerCalendarId);
+      shouldBeGraphError(await get(`/v1.0/users/${alex}/calendars`), 404, 'ErrorItemNotFound');
+      shouldBeGraphError(
+        await get(`/v1.0/users/${alex}/calendars/${ownerId}/calendarView?${WIDE}`),
+        404,
+        'ErrorItemNotFound',
+      );
+      // The default calendar by its shortcut, and the shared one through megan's copy: 200.
+      (await get(`/v1.0/users/${alex}/calendar`)).body.owner.address.should.equal(alex);
+      const through = await get(
+        `/v1.0/me/calendars/${encodeURIComponent(copy.id)}/calendarView?${WIDE}&$top=1000&$orderby=start/dateTime`,
+      );
+      through.status.should.equal(200);
+      through.body.value.length.should.be.above(0);
+      through.body.value
+        .map((e) => e.id)
+        .should.eql(
+          sim.expectedView({
+            user: 'alex',
+            calendarId: sim.fixtures.sharedProjects.ownerCalendarId,
+            start: D0 - 30 * h.DAY,
+            end: D0 + 90 * h.DAY,
+          }),
+        );
+      // An application token reads any calendar by id.
+      const app = await h.graph(sim, `/v1.0/users/${alex}/calendars`, appToken());
+      app.body.value.map((c) => c.name).should.eql(['Calendar', 'Projects']);
     });
 
     it('refuses /me with an application token (400)', async function () {

@@ -59,9 +59,15 @@ function hash32(text) {
 }
 
 // Exchange ids are base64 of a binary entry id: 00 03 24 00 ("AAMkA..."), the mailbox's GUID in ASCII, a type
-// byte, then the folder and item parts; ids of one mailbox share a long prefix. Standard base64, so '/', '+' and
-// '=' appear, which is why clients must encode ids used as path segments.
+// byte, then the folder and item parts; ids of one mailbox share a long prefix. Graph writes them URL-safe: '-'
+// and '_' where standard base64 has '+' and '/', '=' padding kept (an id with '/' is an EWS id, and Graph reads
+// '%2F' in a path as a separator: github.com/microsoftgraph/microsoft-graph-docs/issues/3598 and /issues/10167).
 const ID_HEADER = Buffer.from([0x00, 0x03, 0x24, 0x00]);
+
+/** Base64 as Graph writes ids: '+' → '-', '/' → '_', padding kept. */
+function graphId(bytes) {
+  return bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
 
 /** The constant start of a mailbox's ids; `type` 0x46 for items, 0x2e for folders (calendars). */
 function mailboxPrefix(upn, type = 0x46) {
@@ -220,6 +226,30 @@ class Model {
     return calendar;
   }
 
+  /**
+   * A sharee's copy of another user's shared, non-default calendar: it sits in the sharee's own mailbox (listed in
+   * her /me/calendars with the owner's name, canShare false) and is the only way Graph reads such a calendar for
+   * her (learn.microsoft.com/graph/outlook-get-shared-events-calendars). Its events are the owner's (Graph gives
+   * them ids of the sharee's mailbox; the simulator keeps the owner's).
+   */
+  addShareeCopy(holder, source, { id }) {
+    const copy = {
+      id,
+      name: source.name,
+      owner: source.owner,
+      isDefault: false,
+      color: source.color,
+      hexColor: source.hexColor,
+      changeKey: crypto.createHash('sha256').update(`cal:${id}`).digest('base64').slice(0, 22) + '==',
+      items: [],
+      version: 0,
+      sharedWith: new Set([holder.upn.toLowerCase()]),
+      source,
+    };
+    this.calendars.get(holder.upn.toLowerCase()).push(copy);
+    return copy;
+  }
+
   calendarsOf(user) {
     return this.calendars.get(user.upn.toLowerCase()) || [];
   }
@@ -233,7 +263,7 @@ class Model {
 
   newItemId(user, random) {
     const tail = random.bytes(random.int(22, 25));
-    return Buffer.concat([mailboxPrefix(user.upn), tail]).toString('base64');
+    return graphId(Buffer.concat([mailboxPrefix(user.upn), tail]));
   }
 
   occurrenceId(item, day) {
@@ -241,9 +271,7 @@ class Model {
     let id = item.occurrenceIds.get(day);
     if (!id) {
       const digest = crypto.createHash('sha256').update(`${item.id}|${day}`).digest().subarray(0, 23);
-      id = Buffer.concat([mailboxPrefix(item.calendar.owner.upn), Buffer.from([0x51]), digest]).toString(
-        'base64',
-      );
+      id = graphId(Buffer.concat([mailboxPrefix(item.calendar.owner.upn), Buffer.from([0x51]), digest]));
       item.occurrenceIds.set(day, id);
       this.occurrences.set(id, { item, day });
     }
@@ -392,7 +420,8 @@ class Model {
    * calendarView: the instances overlapping [fromMs, toMs), in storage order (series instances at their
    * master's position, by original day). `iana` is the zone asked for, which places all-day events.
    */
-  view(calendar, fromMs, toMs, iana) {
+  view(shown, fromMs, toMs, iana) {
+    const calendar = shown.source || shown;
     const key = `v|${calendar.id}|${calendar.version}|${fromMs}|${toMs}|${iana}`;
     const cached = this.viewCache.get(key);
     if (cached) return cached;
@@ -422,7 +451,8 @@ class Model {
   }
 
   /** /events: the stored items (single events and series masters) in storage order. */
-  storedItems(calendar, iana) {
+  storedItems(shown, iana) {
+    const calendar = shown.source || shown;
     const key = `e|${calendar.id}|${calendar.version}|${iana}`;
     const cached = this.viewCache.get(key);
     if (cached) return cached;
@@ -487,6 +517,7 @@ module.exports = {
   toMs,
   patternMatches,
   mailboxPrefix,
+  graphId,
   ID_HEADER,
   WEEKDAYS,
 };

@@ -60,11 +60,16 @@ describe('simulator: data and test API', function () {
     sim.tenantDomain.should.equal('contoso.onmicrosoft.com');
     sim
       .calendars('megan@contoso.onmicrosoft.com')
-      .map((c) => [c.name, c.isDefaultCalendar])
+      .map((c) => [c.name, c.isDefaultCalendar, c.owner.address])
       .should.eql([
-        ['Calendar', true],
-        ['Team', false],
+        ['Calendar', true, 'megan@contoso.onmicrosoft.com'],
+        ['Team', false, 'megan@contoso.onmicrosoft.com'],
+        ['Projects', false, 'alex@contoso.onmicrosoft.com'],
       ]);
+    // Every id looks like Graph's: URL-safe base64, never '/' or '+'.
+    for (const upn of ['megan', 'alex', 'room101']) {
+      for (const c of sim.calendars(upn)) c.id.should.match(/^[A-Za-z0-9_-]+=*$/);
+    }
     for (const app of Object.values(sim.apps)) {
       app.clientId.should.match(/^[0-9a-f-]{36}$/);
       [...app.redirectUris, ...(app.publicClientRedirectUris || [])].should.containEql(

@@ -310,9 +310,10 @@ function renderCalendar(calendar, select) {
     hexColor: calendar.hexColor,
     isDefaultCalendar: calendar.isDefault,
     changeKey: calendar.changeKey,
-    canShare: true,
-    canViewPrivateItems: true,
-    canEdit: true,
+    // A sharee's copy (read permission): only the owner may share, edit or see private items.
+    canShare: !calendar.source,
+    canViewPrivateItems: !calendar.source,
+    canEdit: !calendar.source,
     allowedOnlineMeetingProviders: ['teamsForBusiness'],
     defaultOnlineMeetingProvider: 'teamsForBusiness',
     isTallyingResponses: true,

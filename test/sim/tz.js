@@ -13,19 +13,118 @@ for (const entry of WINDOWS_TO_IANA_MAP) {
 }
 const windowsByLowerName = new Map([...windowsToIana.keys()].map((name) => [name.toLowerCase(), name]));
 
-// Graph accepts every Windows zone name in Prefer: outlook.timezone but only some IANA names. The simulator
-// accepts this short list, so that a client which sends other IANA names unmapped is caught (its times come back
-// in UTC with no Preference-Applied header).
+// Graph takes "any of the time zones supported by Windows" (the names of CLDR's windowsZones table, which
+// windows-iana carries) and these IANA names, as the dateTimeTimeZone resource lists them
+// (learn.microsoft.com/graph/api/resources/datetimetimezone; where the page gives two spellings, as in
+// "Europe/Kyiv (Kiev)", both are taken). Any other name is refused with 400 TimeZoneNotSupportedException
+// (observed: github.com/microsoftgraph/microsoft-graph-docs/issues/6870, issues/4758), not answered in UTC.
 const ACCEPTED_IANA = new Set([
-  'Europe/London',
-  'Europe/Berlin',
-  'Europe/Paris',
-  'America/New_York',
-  'America/Chicago',
+  'Etc/GMT+12',
+  'Etc/GMT+11',
+  'Pacific/Honolulu',
+  'America/Anchorage',
+  'America/Santa_Isabel',
   'America/Los_Angeles',
+  'America/Phoenix',
+  'America/Chihuahua',
+  'America/Denver',
+  'America/Guatemala',
+  'America/Chicago',
+  'America/Mexico_City',
+  'America/Regina',
+  'America/Bogota',
+  'America/New_York',
+  'America/Indiana/Indianapolis',
+  'America/Caracas',
+  'America/Asuncion',
+  'America/Halifax',
+  'America/Cuiaba',
+  'America/La_Paz',
+  'America/Santiago',
+  'America/St_Johns',
+  'America/Sao_Paulo',
+  'America/Argentina/Buenos_Aires',
+  'America/Cayenne',
+  'America/Godthab',
+  'America/Montevideo',
+  'America/Bahia',
+  'Etc/GMT+2',
+  'Atlantic/Azores',
+  'Atlantic/Cape_Verde',
+  'Africa/Casablanca',
+  'Etc/GMT',
+  'Europe/London',
+  'Atlantic/Reykjavik',
+  'Europe/Berlin',
+  'Europe/Budapest',
+  'Europe/Paris',
+  'Europe/Warsaw',
+  'Africa/Lagos',
+  'Africa/Windhoek',
+  'Europe/Bucharest',
+  'Asia/Beirut',
+  'Africa/Cairo',
+  'Asia/Damascus',
+  'Africa/Johannesburg',
+  'Europe/Kyiv',
+  'Europe/Kiev',
+  'Europe/Istanbul',
+  'Asia/Jerusalem',
+  'Asia/Amman',
+  'Asia/Baghdad',
+  'Europe/Kaliningrad',
+  'Asia/Riyadh',
+  'Africa/Nairobi',
+  'Asia/Tehran',
+  'Asia/Dubai',
+  'Asia/Baku',
+  'Europe/Moscow',
+  'Indian/Mauritius',
+  'Asia/Tbilisi',
+  'Asia/Yerevan',
+  'Asia/Kabul',
+  'Asia/Karachi',
+  'Asia/Toshkent',
+  'Asia/Tashkent',
+  'Asia/Kolkata',
+  'Asia/Colombo',
+  'Asia/Kathmandu',
+  'Asia/Astana',
+  'Asia/Almaty',
+  'Asia/Dhaka',
+  'Asia/Yekaterinburg',
+  'Asia/Yangon',
+  'Asia/Rangoon',
+  'Asia/Bangkok',
+  'Asia/Novosibirsk',
+  'Asia/Shanghai',
+  'Asia/Krasnoyarsk',
+  'Asia/Singapore',
+  'Australia/Perth',
+  'Asia/Taipei',
+  'Asia/Ulaanbaatar',
+  'Asia/Irkutsk',
   'Asia/Tokyo',
+  'Asia/Seoul',
+  'Australia/Adelaide',
+  'Australia/Darwin',
+  'Australia/Brisbane',
   'Australia/Sydney',
+  'Pacific/Port_Moresby',
+  'Australia/Hobart',
+  'Asia/Yakutsk',
+  'Pacific/Guadalcanal',
+  'Asia/Vladivostok',
+  'Pacific/Auckland',
+  'Etc/GMT-12',
+  'Pacific/Fiji',
+  'Asia/Magadan',
+  'Pacific/Tongatapu',
+  'Pacific/Apia',
+  'Pacific/Kiritimati',
 ]);
+// Two names of that list that are not IANA's own: the zone Intl knows them as.
+const LISTED_SPELLINGS = { 'Asia/Toshkent': 'Asia/Tashkent', 'Asia/Astana': 'Asia/Almaty' };
 
 const formatters = new Map();
 const offsetCaches = new Map();
@@ -149,14 +248,14 @@ function ianaOf(name) {
 
 /**
  * How Graph treats a Prefer: outlook.timezone value: `{ name, iana }` when accepted (name is echoed in the
- * timeZone fields), undefined when not (the answer is then in UTC).
+ * timeZone fields), undefined when Graph refuses it (the caller answers 400 TimeZoneNotSupportedException).
  */
 function preferredZone(name) {
   if (typeof name !== 'string' || name.trim() === '') return undefined;
   const trimmed = name.trim();
   const windows = windowsByLowerName.get(trimmed.toLowerCase());
   if (windows) return { name: trimmed, iana: windowsToIana.get(windows) };
-  if (ACCEPTED_IANA.has(trimmed)) return { name: trimmed, iana: trimmed };
+  if (ACCEPTED_IANA.has(trimmed)) return { name: trimmed, iana: LISTED_SPELLINGS[trimmed] || trimmed };
   return undefined;
 }
 

@@ -6,7 +6,9 @@ const { distPath } = require('../lib/dist');
 
 const modulePath = distPath('nodes/shared/time/zones.js');
 const tz = require(modulePath);
-const { WINDOWS_TO_IANA_MAP } = require('windows-iana');
+const { IANA_ALIAS_MAP, WINDOWS_TO_IANA_MAP } = require('windows-iana');
+// The simulator's model of what Graph's Prefer: outlook.timezone takes (Windows names and the IANA names Microsoft lists).
+const { preferredZone } = require('../sim/tz');
 
 /** resolveZone('') and hostZone() as seen by a Node process started with TZ set. */
 function hostAs(TZ) {
@@ -32,6 +34,7 @@ function failure(fn) {
 
 describe('timezones', function () {
   describe('hostZone and ""', function () {
+    this.timeout(30000); // each case starts a Node process: slow on a busy machine, never a timing assertion
     it("follow the host's zone", function () {
       hostAs('Asia/Tokyo').should.eql({
         host: 'Asia/Tokyo',
@@ -108,6 +111,33 @@ describe('timezones', function () {
         iana: 'America/Ciudad_Juarez',
         windows: 'Mountain Standard Time',
       });
+    });
+
+    it('sends Graph only names it accepts: for every IANA zone and alias this host knows', function () {
+      const names = new Set(Intl.supportedValuesOf('timeZone'));
+      for (const entry of IANA_ALIAS_MAP) for (const alias of entry.alias) names.add(alias);
+      for (const entry of WINDOWS_TO_IANA_MAP) for (const iana of entry.iana) names.add(iana);
+      const refused = [];
+      let checked = 0;
+      for (const name of names) {
+        let zone;
+        try {
+          zone = tz.resolveZone(name);
+        } catch {
+          continue; // a name Intl does not know (Etc/Unknown): refused before any request
+        }
+        checked += 1;
+        if (!preferredZone(zone.windows)) refused.push(`${name} → ${zone.windows}`);
+      }
+      checked.should.be.above(400);
+      refused.should.eql([]);
+    });
+
+    it('falls back to a Windows zone with the same clock, else to UTC, both names Graph takes', function () {
+      // Troll (Antarctica) is UTC+0 in winter and UTC+2 in summer: no Windows zone keeps that clock.
+      tz.resolveZone('Antarctica/Troll').should.eql({ iana: 'Antarctica/Troll', windows: 'UTC' });
+      preferredZone('UTC').should.be.an.Object();
+      preferredZone(tz.resolveZone('America/Ciudad_Juarez').windows).should.be.an.Object();
     });
 
     it('caches: the same answer object comes back', function () {

@@ -1,4 +1,5 @@
-// The token store keeps the newest sign-in across restarts, power cuts and kill -9; the test hooks make that provable.
+// The token store keeps the newest sign-in across restarts, power cuts and kill -9; the test hooks (under test/,
+// never shipped) make that provable.
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -9,9 +10,12 @@ const should = require('should');
 const { distPath } = require('../lib/dist');
 
 const storeModule = distPath('nodes/shared/auth/token-store.js');
-const hooksModule = distPath('nodes/shared/test-hooks.js');
+const diagnosticsModule = distPath('nodes/shared/node-red/diagnostics.js');
+const clockModule = distPath('nodes/shared/time/clock.js');
+const hooksPreload = path.join(__dirname, '..', 'harness', 'test-hooks.js');
 const { TokenStore, SEEN_LIMIT, SWEEP_GRACE_MS } = require(storeModule);
-const hooks = require(hooksModule);
+const testHooks = require(hooksPreload);
+const clock = require(clockModule);
 
 const HOUR = 60 * 60 * 1000;
 const posix = process.platform !== 'win32';
@@ -65,7 +69,7 @@ function runChild(job, env = {}) {
     work.then(() => process.exit(0), (err) => { console.error(err && err.code); process.exit(2); });
   `;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], {
+    const child = spawn(process.execPath, ['--require', hooksPreload, '-e', script], {
       env: { ...process.env, ...env, TOKEN_STORE_JOB: JSON.stringify({ storeModule, fingerprint, ...job }) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -81,7 +85,6 @@ describe('token store', function () {
   let root;
   let dir;
   let warnings;
-  let clockCount;
 
   function store(keySecrets = ['current-secret'], storeDir = dir) {
     return new TokenStore({ dir: storeDir, keySecrets, warn: (message) => warnings.push(message) });
@@ -110,22 +113,19 @@ describe('token store', function () {
     return fs.readdirSync(dir).filter((name) => name.endsWith('.tmp'));
   }
 
-  /** Moves now() of the test hooks by offsetMs (a new file name each time, so no cache delays it). */
+  /** Moves this process's clock (and so the store's) offsetMs ahead of real time. */
   function setClock(offsetMs) {
-    const file = path.join(root, `clock-${++clockCount}`);
-    fs.writeFileSync(file, String(offsetMs));
-    process.env.O365_TEST_CLOCK_FILE = file;
+    testHooks.setClockOffset(offsetMs);
   }
 
   beforeEach(function () {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'o365-token-store-'));
     dir = path.join(root, 'o365-calendar', 'project');
     warnings = [];
-    clockCount = 0;
   });
 
   afterEach(function () {
-    delete process.env.O365_TEST_CLOCK_FILE;
+    testHooks.resetClock();
     for (const message of warnings) {
       for (const secret of secretsMade) message.should.not.containEql(secret);
     }
@@ -610,7 +610,7 @@ describe('token store', function () {
   });
 });
 
-describe('test hooks', function () {
+describe('test hooks (test/harness/test-hooks.js, preloaded into test processes)', function () {
   this.timeout(20000);
   let root;
 
@@ -620,23 +620,25 @@ describe('test hooks', function () {
 
   afterEach(function () {
     delete process.env.O365_TEST_CLOCK_FILE;
+    testHooks.resetClock();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  /** Reaches crash point 'probe' five times, noting each arrival in a file first. */
-  function reachPointFiveTimes(env) {
+  /** The package publishes point 'probe' five times (noting each arrival in a file first), with or without the hooks. */
+  function reachPointFiveTimes(env, { preload = true } = {}) {
     const out = path.join(root, 'arrivals');
     fs.rmSync(out, { force: true });
     const script = `
       const fs = require('fs');
-      const { crashPoint } = require(${JSON.stringify(hooksModule)});
-      for (let i = 1; i <= 5; i++) { fs.appendFileSync(${JSON.stringify(out)}, i + '\\n'); crashPoint('probe'); }
+      const { reached } = require(${JSON.stringify(diagnosticsModule)});
+      for (let i = 1; i <= 5; i++) { fs.appendFileSync(${JSON.stringify(out)}, i + '\\n'); reached('probe'); }
     `;
     return new Promise((resolve, reject) => {
       const clean = { ...process.env };
       delete clean.O365_CRASH_POINT;
       delete clean.O365_CRASH_AFTER;
-      const child = spawn(process.execPath, ['-e', script], { env: { ...clean, ...env }, stdio: 'ignore' });
+      const args = preload ? ['--require', hooksPreload, '-e', script] : ['-e', script];
+      const child = spawn(process.execPath, args, { env: { ...clean, ...env }, stdio: 'ignore' });
       child.on('error', reject);
       child.on('exit', (code, signal) => {
         const arrivals = fs.existsSync(out) ? fs.readFileSync(out, 'utf8').trim().split('\n').length : 0;
@@ -645,7 +647,7 @@ describe('test hooks', function () {
     });
   }
 
-  it('crashPoint kills with SIGKILL the first time the named point is reached', async function () {
+  it('kills with SIGKILL the first time the package reaches the named point', async function () {
     (await reachPointFiveTimes({ O365_CRASH_POINT: 'probe' })).should.eql({
       code: null,
       signal: 'SIGKILL',
@@ -653,7 +655,7 @@ describe('test hooks', function () {
     });
   });
 
-  it('crashPoint with O365_CRASH_AFTER=3 kills on the third arrival', async function () {
+  it('with O365_CRASH_AFTER=3 kills on the third arrival', async function () {
     (await reachPointFiveTimes({ O365_CRASH_POINT: 'probe', O365_CRASH_AFTER: '3' })).should.eql({
       code: null,
       signal: 'SIGKILL',
@@ -661,7 +663,7 @@ describe('test hooks', function () {
     });
   });
 
-  it('crashPoint does nothing for another point or without the variable', async function () {
+  it('does nothing for another point or without the variable', async function () {
     (await reachPointFiveTimes({ O365_CRASH_POINT: 'elsewhere' })).should.eql({
       code: 0,
       signal: null,
@@ -670,36 +672,59 @@ describe('test hooks', function () {
     (await reachPointFiveTimes({})).should.eql({ code: 0, signal: null, arrivals: 5 });
   });
 
-  it('now() is Date.now() without a clock file', function () {
-    delete process.env.O365_TEST_CLOCK_FILE;
-    const before = Date.now();
-    const t = hooks.now();
-    t.should.be.within(before, Date.now());
+  it('the shipped package never kills itself: without the preload the variable does nothing', async function () {
+    (await reachPointFiveTimes({ O365_CRASH_POINT: 'probe' }, { preload: false })).should.eql({
+      code: 0,
+      signal: null,
+      arrivals: 5,
+    });
   });
 
-  it('now() adds the clock file offset and picks up a change within about 250 ms', async function () {
+  it("the package's points reach a diagnostics_channel subscriber by name", function () {
+    const diagnostics = require('node:diagnostics_channel');
+    const seen = [];
+    const listen = (message) => seen.push(message.name);
+    diagnostics.subscribe(testHooks.POINT_CHANNEL, listen);
+    try {
+      require(diagnosticsModule).reached('store:after-rename');
+    } finally {
+      diagnostics.unsubscribe(testHooks.POINT_CHANNEL, listen);
+    }
+    seen.should.eql(['store:after-rename']);
+  });
+
+  it("the package's now() is Date.now(), so the moved clock moves it", function () {
+    const before = testHooks.realNow();
+    clock.now().should.be.within(before, testHooks.realNow());
+    testHooks.setClockOffset(3600000);
+    (clock.now() - testHooks.realNow()).should.be.within(3600000 - 50, 3600000 + 50);
+    clock.systemClock.now().should.be.within(clock.now() - 50, clock.now() + 50);
+  });
+
+  it('adds the clock file offset and picks up a change within about 250 ms', async function () {
     const file = path.join(root, 'clock');
     fs.writeFileSync(file, '3600000\n');
     process.env.O365_TEST_CLOCK_FILE = file;
-    (hooks.now() - Date.now()).should.be.within(3600000 - 50, 3600000 + 50);
+    const ahead = () => clock.now() - testHooks.realNow();
+    ahead().should.be.within(3600000 - 50, 3600000 + 50);
 
     fs.writeFileSync(file, '-7200000');
-    const later = new Date(Date.now() + 5000);
+    const later = new Date(testHooks.realNow() + 5000);
     fs.utimesSync(file, later, later);
     // Still cached right after the first read: the file is looked at no more than every 250 ms.
-    (hooks.now() - Date.now()).should.be.within(3600000 - 50, 3600000 + 50);
+    ahead().should.be.within(3600000 - 50, 3600000 + 50);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    (hooks.now() - Date.now()).should.be.within(-7200000 - 50, -7200000 + 50);
+    ahead().should.be.within(-7200000 - 50, -7200000 + 50);
 
     fs.unlinkSync(file);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    (hooks.now() - Date.now()).should.be.within(-50, 50);
+    ahead().should.be.within(-50, 50);
   });
 
-  it('now() ignores a clock file that holds no number', function () {
+  it('ignores a clock file that holds no number', function () {
     const file = path.join(root, 'clock-garbage');
     fs.writeFileSync(file, 'tomorrow');
     process.env.O365_TEST_CLOCK_FILE = file;
-    (hooks.now() - Date.now()).should.be.within(-50, 50);
+    (clock.now() - testHooks.realNow()).should.be.within(-50, 50);
   });
 });

@@ -371,13 +371,15 @@ describe('window: parseWindowValue', function () {
       parsed('  today\n', BERLIN, NOW).should.equal('2026-11-27T00:00:00+01:00');
     });
 
-    for (const [bad, hint] of [
-      ['tomorow', ''],
-      ['Today', 'lower case'],
-      ['NOW', 'lower case'],
-      ['now+1D', 'lower case'],
+    for (const [bad, hint, suggestion] of [
+      ['tomorow', '', 'tomorrow'],
+      ['tommorrow+1d', '', 'tomorrow+1d'],
+      ['Today', 'lower case', 'today'],
+      ['NOW', 'lower case', 'now'],
+      ['now+1D', 'lower case', 'now+1d'],
       ['now+1M', 'm is minutes and lower case; for months use d or w'],
       ['now+1y', 'units are m = minutes'],
+      ['now+7days', 'units are m = minutes', 'now+7d'],
       ['-30s', 'units are m = minutes'],
       ['now+1.5h', 'whole number'],
       ['1,5d', 'whole number'],
@@ -386,17 +388,18 @@ describe('window: parseWindowValue', function () {
       ['+', ''],
       ['7', 'needs a unit'],
       ['now+1d+2h', ''],
-      ['now + 7d', 'no spaces'],
-      ['7 d', 'no spaces'],
+      ['now + 7d', 'no spaces', 'now+7d'],
+      ['7 d', 'no spaces', '7d'],
       ['yesterday', ''],
       ['now-', ''],
       ['++1d', ''],
       ['week+1', ''],
     ]) {
-      it(`refuses ${JSON.stringify(bad)}, naming the field and the value`, function () {
+      it(`refuses ${JSON.stringify(bad)}, naming the field and the value${suggestion ? ', with a guess' : ''}`, function () {
         const err = failure(() => w.parseWindowValue(bad, 'end', BERLIN, NOW), 'end');
+        const guess = suggestion ? ` (did you mean ${JSON.stringify(suggestion)}?)` : '';
         err.message.should.startWith(
-          `end: ${JSON.stringify(bad)} is not a window value; use now, today, tomorrow,`,
+          `end: ${JSON.stringify(bad)} is not a window value${guess}; use now, today, tomorrow,`,
         );
         err.message.should.containEql(hint);
         err.cause.code.should.equal('INVALID_WINDOW');
@@ -772,5 +775,93 @@ describe('window: all-day events', function () {
       start: -12 * HOUR,
       end: 1824 * DAY + 12 * HOUR,
     });
+  });
+});
+
+describe('window: the grammar’s guess and the messages in German', function () {
+  const grammar = require(distPath('nodes/shared/time/grammar.js'));
+  const i18n = require(distPath('nodes/shared/node-red/i18n.js'));
+  const zones = require(distPath('nodes/shared/time/zones.js'));
+
+  for (const [typed, guess] of [
+    ['tommorow', 'tomorrow'],
+    ['tomorow+1d', 'tomorrow+1d'],
+    ['todya', 'today'],
+    ['nwo', 'now'],
+    ['weak+1w', 'week+1w'],
+    ['Today', 'today'],
+    ['now+1D', 'now+1d'],
+    ['now + 7 days', 'now+7d'],
+    ['today+2dys', 'today+2d'],
+    ['now+3hrs', 'now+3h'],
+    ['-90mins', '-90m'],
+    ['Tomorrow + 1 Day', 'tomorrow+1d'],
+  ]) {
+    it(`guesses ${JSON.stringify(guess)} for ${JSON.stringify(typed)}`, function () {
+      grammar.suggestWindow(typed).should.equal(guess);
+      grammar.checkWindowText(typed).params.suggestion.should.equal(guess);
+    });
+  }
+
+  // No single good guess: months are not minutes, "yesterday" is no typo, a bare number has no unit.
+  for (const typed of ['now+1M', 'yesterday', 'tmrw', '7', 'now+', 'week+1', 'now+1y', 'now', '2026-13-01']) {
+    it(`makes no guess for ${JSON.stringify(typed)}`, function () {
+      should(grammar.suggestWindow(typed)).be.undefined();
+    });
+  }
+
+  it('counts a swap of neighbours as one edit', function () {
+    grammar.editDistance('today', 'todya').should.equal(1);
+    grammar.editDistance('tomorrow', 'tommorow').should.equal(2);
+    grammar.editDistance('now', 'now').should.equal(0);
+  });
+
+  it('says window and zone errors in the language of the catalog', function () {
+    const de = JSON.parse(
+      require('fs').readFileSync(
+        require('path').join(
+          __dirname,
+          '..',
+          '..',
+          'nodes',
+          'o365-config',
+          'locales',
+          'de',
+          'o365-config.json',
+        ),
+        'utf8',
+      ),
+    );
+    const lookup = (key) => key.split('.').reduce((at, part) => (at ? at[part] : undefined), de);
+    i18n.useTranslator((key, params = {}) => {
+      const text = lookup(key);
+      return typeof text === 'string'
+        ? text.replace(/__([a-zA-Z0-9]+)__/g, (whole, name) =>
+            params[name] === undefined ? whole : String(params[name]),
+          )
+        : key;
+    });
+    try {
+      failure(() => w.parseWindowValue('tommorow', 'start', BERLIN, 0), 'start').message.should.equal(
+        'start: "tommorow" ist kein Zeitraumwert (meinten Sie "tomorrow"?); verwenden Sie now, today, tomorrow, ' +
+          'week, einen Versatz wie -1h oder +7d, ISO 8601, ein Date oder Epoch-Millisekunden',
+      );
+      failure(() => w.parseWindowValue('2026-02-30', 'end', BERLIN, 0), 'end').message.should.equal(
+        'end: "2026-02-30" ist kein Datum: 2026-02 hat 28 Tage',
+      );
+      failure(
+        () => w.resolveWindow({ start: 'now', end: '-1h' }, {}, 'UTC', Date.UTC(2026, 0, 1)),
+        'end',
+      ).message.should.startWith(
+        'Das Ende muss nach dem Beginn liegen: Beginn "now" ist 2026-01-01T00:00:00+00:00',
+      );
+      failure(
+        () => zones.resolveZone('Mars/Olympus'),
+        undefined,
+        'INVALID_TIMEZONE',
+      ).message.should.startWith('timezone: "Mars/Olympus" ist keine Zeitzone');
+    } finally {
+      i18n.useTranslator(undefined);
+    }
   });
 });

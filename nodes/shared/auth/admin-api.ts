@@ -6,7 +6,8 @@ import type { NodeAPI } from 'node-red';
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import { O365Error } from '../node-red/errors';
 import { t } from '../node-red/i18n';
-import { GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
+import { GraphClient } from '../graph/graph-client';
+import { listCalendars } from '../calendar/calendar-list';
 import { checkPlacesCloud, listRoomLists, listRooms } from '../calendar/rooms';
 import { clientSettings, ClientSettings } from '../node-red/settings';
 import { testClientSecret } from './oauth';
@@ -89,7 +90,8 @@ function fail(res: Response, err: unknown): void {
   if (err instanceof O365Error) {
     // Upstream trouble (Microsoft unreachable or answering nonsense) is a 502; anything else is about the request.
     const upstream =
-      ['NETWORK_ERROR', 'TIMEOUT', 'BAD_RESPONSE'].includes(err.code) || (err.cause.status ?? 0) >= 500;
+      ['NETWORK_ERROR', 'TIMEOUT', 'BAD_RESPONSE', 'TLS_ERROR', 'RESPONSE_TOO_LARGE'].includes(err.code) ||
+      (err.cause.status ?? 0) >= 500;
     const status = err.code === 'NOT_FOUND' ? 404 : upstream ? 502 : 400;
     res.status(status).json({ error: err.code, message: err.message, field: err.cause.field });
     return;
@@ -261,19 +263,7 @@ export function registerAdminApi(RED: NodeAPI): void {
     try {
       const { manager, graph } = pickerClient(req.params.id);
       const user = typeof req.query.user === 'string' ? req.query.user.trim() : '';
-      const url = graph.url(`${mailboxPath(user)}/calendars`, {
-        $select: 'id,name,isDefaultCalendar,owner',
-        $top: '100',
-      });
-      const { items } = await graph.getAll(url, { mailbox: mailboxKey(user, manager.key), maxItems: 500 });
-      res.json(
-        items.map((c) => ({
-          id: c.id,
-          name: c.name,
-          isDefaultCalendar: c.isDefaultCalendar === true,
-          owner: c.owner,
-        })),
-      );
+      res.json(await listCalendars(graph, { user, configKey: manager.key, mode: manager.mode }));
     } catch (err) {
       fail(res, err);
     }

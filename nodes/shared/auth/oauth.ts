@@ -2,7 +2,7 @@
 // and Microsoft's error answers turned into messages a person can act on (keyed on error/error_codes only).
 import crypto from 'crypto';
 import { firstLine, O365Error } from '../node-red/errors';
-import { backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from '../graph/http';
+import { backoffMs, HttpAnswer, isTransient, parseJson, retryAfterSeconds, send, sleep } from '../graph/http';
 import { t } from '../node-red/i18n';
 import { Clock, systemClock } from '../time/clock';
 import type { Account, ClientKind, TokenSet } from './types';
@@ -277,7 +277,7 @@ const TOKEN_RETRY_CAP_SECONDS = 10;
 /** An outage worth another try: no answer, or the service saying so (5xx, 429). */
 function transient(err: unknown): boolean {
   if (!(err instanceof O365Error)) return false;
-  if (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT' || err.code === 'BAD_RESPONSE') return true;
+  if (isTransient(err) || err.code === 'BAD_RESPONSE') return true;
   const status = err.cause.status ?? 0;
   return status >= 500 || status === 429;
 }

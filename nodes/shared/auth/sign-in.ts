@@ -13,7 +13,8 @@ import {
   redeemCode,
   startDeviceCode,
 } from './oauth';
-import { now } from '../test-hooks';
+import { isTransient } from '../graph/http';
+import { now } from '../time/clock';
 import type { StoredState, TokenStore } from './token-store';
 import { AuthStatus, ManagerSettings, sameSettings, SignInAttempt, TokenManager } from './token-manager';
 import type { TokenSet } from './types';
@@ -417,7 +418,7 @@ export async function beginDeviceSignIn(
       }
     } catch (err) {
       if (poll.cancelled) return;
-      const transient = err instanceof O365Error && (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT');
+      const transient = isTransient(err);
       const secretAsked =
         err instanceof O365Error &&
         (err.cause.aadsts ?? []).includes(7000218) &&

@@ -13,7 +13,7 @@ import {
   refreshDue,
   refreshTokens,
 } from './oauth';
-import { crashPoint } from '../test-hooks';
+import { reached } from '../node-red/diagnostics';
 import { Clock, MAX_TIMER_MS, systemClock, TimerHandle } from '../time/clock';
 import type { TokenStore } from './token-store';
 import type { Account, ClientKind, Fingerprint, TokenSet } from './types';
@@ -353,12 +353,11 @@ export class TokenManager extends EventEmitter {
         if (!force && base.accessToken && this.clock.now() < base.expiresAt - 30_000) return base;
         throw err;
       }
-      crashPoint('refresh:after-token-response');
+      reached('refresh:after-token-response');
       if (!next.account) next.account = base.account;
       await this.deps.store.save(this.key, next, this.fingerprint(next.clientKind));
       this.useTokens(next);
       this.mirror(next);
-      this.emit('refreshed');
       return next;
     });
   }

@@ -4,7 +4,8 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { t } from '../node-red/i18n';
 import { fsyncDir, renameReplacing, writeAtomic } from '../files/atomic-file';
-import { now } from '../test-hooks';
+import { now } from '../time/clock';
+import { SWEEP_GRACE_MS, unusedFileFate } from '../node-red/sweep';
 import type { Fingerprint, TokenSet } from './types';
 
 export interface TokenStoreOptions {
@@ -28,10 +29,7 @@ export interface StoredState {
 
 /** How many refresh-token hashes a key remembers (newest last). */
 export const SEEN_LIMIT = 50;
-/** How long a key's files outlive the last sweep that found no config node referencing them. */
-export const SWEEP_GRACE_MS = 24 * 60 * 60 * 1000;
-/** Before this instant the clock is surely wrong (a Raspberry Pi boots in 1970): sweeping decides nothing. */
-const PLAUSIBLE_CLOCK_MS = Date.UTC(2025, 0, 1);
+export { SWEEP_GRACE_MS };
 
 const INDEX_VERSION = 1;
 // Sealed file: magic, format version, key id, IV, ciphertext, GCM tag. The header and the file's stem are
@@ -268,17 +266,15 @@ export class TokenStore {
           }
           return;
         }
-        if (time < PLAUSIBLE_CLOCK_MS) return;
-        const since = index?.unreferencedSince;
-        if (since === undefined || since > time) {
-          // Not marked yet, or marked in the future (the clock was wrong then or is now): the grace starts now.
+        const fate = unusedFileFate(index?.unreferencedSince, time);
+        if (fate === 'keep') return;
+        if (fate === 'mark') {
           await writeAtomic(
             files.json,
             serializeIndex({ ...(index ?? newIndex()), unreferencedSince: time }),
           );
           return;
         }
-        if (time - since < SWEEP_GRACE_MS) return;
         for (const file of [files.enc, files.encTmp, files.json, files.jsonTmp]) await unlinkIfExists(file);
         await fsyncDir(this.dir);
         this.warned.delete(stem);

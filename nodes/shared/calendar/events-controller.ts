@@ -3,7 +3,8 @@
 import { O365Error } from '../node-red/errors';
 import { calendarPath, GraphClient, mailboxKey, mailboxPath } from '../graph/graph-client';
 import { t } from '../node-red/i18n';
-import { now } from '../test-hooks';
+import type { GraphEvent } from '../graph/types';
+import { now } from '../time/clock';
 import { resolveZone, ResolvedZone } from '../time/zones';
 import { addInstants, dateOf, dateTimeOf, instantOf, localFields, wallReading } from '../time/instants';
 import { DAY_MS, zonedParts } from '../time/wall-clock';
@@ -13,7 +14,7 @@ export { DEFAULT_SELECT } from '../node-red/defaults';
 export const PAGE_SIZE = 1000;
 
 export type View = 'calendarView' | 'events';
-export type GraphEvent = Record<string, unknown> & { id?: unknown };
+export type { GraphEvent } from '../graph/types';
 
 export interface EventsSettings {
   user: string;
@@ -41,7 +42,6 @@ export interface EventsRequest {
 
 export interface EventsResult {
   events: GraphEvent[];
-  requests: number;
   window?: ResolvedWindow;
 }
 
@@ -212,15 +212,26 @@ function graphUrl(graph: GraphClient, request: EventsRequest): string {
   return graph.url(path, query);
 }
 
-/** Explains a 403 on somebody else's mailbox: rooms share only free/busy unless their calendar is shared. */
+/**
+ * Explains a refusal on somebody else's mailbox: rooms share only free/busy unless their calendar is shared, and a
+ * share recipient reads another user's non-default calendar only through her own copy (/me/calendars/{id}).
+ */
 export function explainAccess(
   err: unknown,
-  request: Pick<EventsRequest, 'user'>,
+  request: Pick<EventsRequest, 'user' | 'calendarId'>,
   mode: 'delegated' | 'application',
 ): unknown {
-  if (err instanceof O365Error && err.cause.status === 403 && request.user) {
+  if (!(err instanceof O365Error) || !request.user) return err;
+  if (err.cause.status === 403) {
     const key = mode === 'delegated' ? 'errors.events.notShared' : 'errors.events.appDenied';
     return new O365Error(err.code, t(key, { user: request.user, detail: err.message }), err.cause);
+  }
+  if (err.cause.status === 404 && mode === 'delegated' && request.calendarId) {
+    return new O365Error(
+      err.code,
+      t('errors.events.sharedCopy', { user: request.user, detail: err.message }),
+      err.cause,
+    );
   }
   return err;
 }
@@ -238,7 +249,7 @@ export async function fetchEvents(
   const url = graphUrl(graph, request);
   const headers = { Prefer: `outlook.timezone="${request.zone.windows}"` };
   const accept = request.window ? windowFilter(request.window, request.zone) : undefined;
-  let result: { items: GraphEvent[]; requests: number };
+  let result: { items: GraphEvent[] };
   try {
     result = await graph.getAll(url, {
       mailbox: mailboxKey(request.user, context.configKey),
@@ -252,10 +263,9 @@ export async function fetchEvents(
     throw explainAccess(err, request, context.mode);
   }
   let events = result.items;
-  const requests = result.requests;
   if (request.maxEvents && events.length > request.maxEvents) events = events.slice(0, request.maxEvents);
   events = events.map((event) => addInstants(event, request.zone));
-  return { events, requests, window: request.window };
+  return { events, window: request.window };
 }
 
 function idOf(event: GraphEvent): string | undefined {

@@ -10,7 +10,7 @@ import { GraphClient, pathSegment } from '../graph/graph-client';
 import { hasPlacesApi } from '../graph/clouds';
 import { abortedError } from '../graph/http';
 import { t } from '../node-red/i18n';
-import { now } from '../test-hooks';
+import { now } from '../time/clock';
 
 /** How long a listing is reused: rooms change rarely, and a board that polls every minute should not page. */
 export const ROOMS_CACHE_MS = 3_600_000;

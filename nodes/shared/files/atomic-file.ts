@@ -2,14 +2,14 @@
 // store, the changesOnly baselines and the trigger's fired sets all write through here.
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { crashPoint } from '../test-hooks';
+import { PointPrefix, reached } from '../node-red/diagnostics';
 
 // Codes with which some platforms refuse to fsync a directory; the write is still done.
 const DIR_SYNC_REFUSALS = new Set(['EISDIR', 'EPERM', 'EINVAL', 'EACCES', 'EBADF', 'ENOTSUP']);
 
 export interface AtomicWriteOptions {
   /** Crash points `<name>:after-temp-write` and `<name>:after-rename` for the crash tests; none when undefined. */
-  crashPoints?: string;
+  crashPoints?: PointPrefix;
 }
 
 /**
@@ -34,9 +34,9 @@ export async function writeAtomic(
     throw err;
   }
   await handle.close();
-  if (options.crashPoints) crashPoint(`${options.crashPoints}:after-temp-write`);
+  if (options.crashPoints) reached(`${options.crashPoints}:after-temp-write`);
   await renameReplacing(temp, file);
-  if (options.crashPoints) crashPoint(`${options.crashPoints}:after-rename`);
+  if (options.crashPoints) reached(`${options.crashPoints}:after-rename`);
   await fsyncDir(path.dirname(file));
 }
 

@@ -3,12 +3,13 @@ import { configError } from '../node-red/errors';
 
 export type CloudName = 'global' | 'usgov' | 'usgovdod' | 'china' | 'custom';
 
-interface CloudHosts {
+/** Where one config node signs in and reads: base URLs without a trailing slash. */
+export interface Endpoints {
   authorityHost: string;
   graphEndpoint: string;
 }
 
-const CLOUDS: Record<Exclude<CloudName, 'custom'>, CloudHosts> = {
+const CLOUDS: Record<Exclude<CloudName, 'custom'>, Endpoints> = {
   global: {
     authorityHost: 'https://login.microsoftonline.com',
     graphEndpoint: 'https://graph.microsoft.com',
@@ -25,12 +26,6 @@ const CLOUDS: Record<Exclude<CloudName, 'custom'>, CloudHosts> = {
 };
 
 export const CLOUD_NAMES: readonly CloudName[] = ['global', 'usgov', 'usgovdod', 'china', 'custom'];
-
-/** Where one config node signs in and reads: base URLs without a trailing slash. */
-export interface Endpoints {
-  authorityHost: string;
-  graphEndpoint: string;
-}
 
 function baseUrl(value: string, field: string): string {
   let url: URL;

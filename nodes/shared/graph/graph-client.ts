@@ -2,7 +2,17 @@
 // module, Retry-After and backoff with jitter, one refresh-and-retry on 401, paging by @odata.nextLink, and
 // Graph's error JSON turned into O365Error with the request-id.
 import { firstLine, O365Error } from '../node-red/errors';
-import { abortedError, backoffMs, HttpAnswer, parseJson, retryAfterSeconds, send, sleep } from './http';
+import {
+  abortedError,
+  backoffMs,
+  HttpAnswer,
+  isTransient,
+  MAX_ANSWER_BYTES,
+  parseJson,
+  retryAfterSeconds,
+  send,
+  sleep,
+} from './http';
 import { t } from '../node-red/i18n';
 
 export const MAILBOX_CONCURRENCY = 4;
@@ -16,6 +26,8 @@ export interface GraphClientOptions {
   maxAttempts?: number;
   /** First backoff step when the server gives no Retry-After. */
   backoffBaseMs?: number;
+  /** The largest answer taken; a larger one fails with RESPONSE_TOO_LARGE (not retried). */
+  maxAnswerBytes?: number;
 }
 
 export interface RequestOptions {
@@ -127,7 +139,13 @@ export class GraphClient {
   private readonly origin: string;
 
   constructor(options: GraphClientOptions) {
-    this.options = { timeoutMs: 30_000, maxAttempts: 5, backoffBaseMs: 1000, ...options };
+    this.options = {
+      timeoutMs: 30_000,
+      maxAttempts: 5,
+      backoffBaseMs: 1000,
+      maxAnswerBytes: MAX_ANSWER_BYTES,
+      ...options,
+    };
     this.origin = new URL(options.graphEndpoint).origin;
   }
 
@@ -169,16 +187,13 @@ export class GraphClient {
           headers: { Accept: 'application/json', ...options.headers, Authorization: `Bearer ${token}` },
           timeoutMs: this.options.timeoutMs,
           signal: options.signal,
+          maxAnswerBytes: this.options.maxAnswerBytes,
         });
       } catch (err) {
-        if (
-          options.idempotent &&
-          err instanceof O365Error &&
-          (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT')
-        ) {
+        if (options.idempotent && isTransient(err)) {
           if (attempt + 1 >= this.options.maxAttempts) throw err;
           const wait = backoffMs(attempt, this.options.backoffBaseMs);
-          options.onWait?.(wait / 1000, err.code);
+          options.onWait?.(wait / 1000, (err as O365Error).code);
           await sleep(wait, options.signal);
           continue;
         }
@@ -227,24 +242,22 @@ export class GraphClient {
 
   /**
    * Every item of a collection, following @odata.nextLink exactly as given, until `maxItems` accepted items
-   * are in hand (`accept` filters locally, e.g. the window's edges).
-   * Returns the items, the number of requests made and the first page's headers.
+   * are in hand (`accept` filters locally, e.g. the window's edges). `requests` counts the pages read (the
+   * free/busy node reports what a refresh cost).
    */
   async getAll(
     url: string,
     options: RequestOptions & { maxItems?: number; accept?: (item: Record<string, unknown>) => boolean },
-  ): Promise<{ items: Record<string, unknown>[]; requests: number; headers: Record<string, string> }> {
+  ): Promise<{ items: Record<string, unknown>[]; requests: number }> {
     const items: Record<string, unknown>[] = [];
-    let next: string | undefined = url;
     let requests = 0;
-    let firstHeaders: Record<string, string> = {};
+    let next: string | undefined = url;
     const seen = new Set<string>();
     while (next) {
       if (seen.has(next))
         throw new O365Error('BAD_RESPONSE', t('errors.pagingLoop'), { code: 'BAD_RESPONSE' });
       seen.add(next);
       const page = await this.get(next, options);
-      if (requests === 0) firstHeaders = page.headers;
       requests += 1;
       const value = page.body.value;
       if (!Array.isArray(value)) {
@@ -259,7 +272,7 @@ export class GraphClient {
       const link = page.body['@odata.nextLink'];
       next = typeof link === 'string' && link ? link : undefined;
     }
-    return { items, requests, headers: firstHeaders };
+    return { items, requests };
   }
 }
 
@@ -277,9 +290,16 @@ export function pathSegment(value: string, field: string): string {
   return encodeURIComponent(value);
 }
 
-/** `/me` or `/users/{user}`. */
+/**
+ * `/me`, `/users/{user}`, or for a UPN that starts with `$` the key form `/users('{user}')`: Graph reads
+ * `/users/$x@y` as a system query option and answers 400 (learn.microsoft.com/graph/api/user-get, "HTTP request").
+ * Inside the quoted key a quote is doubled, as OData's string literals want.
+ */
 export function mailboxPath(user: string): string {
-  return user ? `/v1.0/users/${pathSegment(user, 'user')}` : '/v1.0/me';
+  if (!user) return '/v1.0/me';
+  const segment = pathSegment(user, 'user');
+  if (user.startsWith('$')) return `/v1.0/users('${segment.replace(/'/g, "''")}')`;
+  return `/v1.0/users/${segment}`;
 }
 
 /** `/calendar` (the default) or `/calendars/{id}`. */

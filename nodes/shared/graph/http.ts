@@ -21,9 +21,15 @@ export interface HttpRequest {
   json?: unknown;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The largest answer taken (bytes after decompression); larger ones fail with RESPONSE_TOO_LARGE. */
+  maxAnswerBytes?: number;
 }
 
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+function maxBytes(request: HttpRequest): number {
+  return request.maxAnswerBytes ?? MAX_ANSWER_BYTES;
+}
 
 let shared: AxiosInstance | undefined;
 
@@ -41,19 +47,54 @@ function instance(): AxiosInstance {
   return shared;
 }
 
-/** Network-level failures we retry; the names are Node's socket error codes. */
-export const RETRYABLE_NETWORK_CODES = new Set([
+/** Network-level failures worth another try (idempotent requests only); the names are Node's socket codes. */
+const RETRYABLE_NETWORK_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
   'EPIPE',
   'EAI_AGAIN',
   'ENOTFOUND',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  'ENETDOWN',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  // axios: the connection closed in the middle of the answer's body.
+  'STREAM_ABORTED',
 ]);
+
+/**
+ * TLS and certificate failures: an untrusted, expired or wrong-host certificate (often a TLS-inspecting proxy
+ * whose CA Node.js does not know), or TLS spoken to a plain port. Another try meets the same certificate.
+ */
+const TLS_CODE =
+  /^(?:EPROTO|ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
+
+/** Answers that are not HTTP or whose body does not decode (a broken gzip stream): not a network fault. */
+const MALFORMED_CODE = /^(?:HPE_|Z_|ERR_HTTP_|ERR_INVALID_CHAR)/;
+
+/** What a transport failure is, from the code Node or axios gave it. */
+function classify(
+  code: string,
+  message: string,
+): 'aborted' | 'timeout' | 'tls' | 'tooLarge' | 'malformed' | 'network' {
+  if (code === 'ERR_CANCELED') return 'aborted';
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') return 'timeout';
+  if (TLS_CODE.test(code)) return 'tls';
+  if (code === 'ERR_BAD_RESPONSE' && message.startsWith('maxContentLength')) return 'tooLarge';
+  if (MALFORMED_CODE.test(code)) return 'malformed';
+  return 'network';
+}
+
+/**
+ * True for a failure another try may cure: a timeout, or a network fault on the retry list. TLS and certificate
+ * errors, answers over the size limit and malformed answers are final.
+ */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof O365Error)) return false;
+  if (err.code === 'TIMEOUT') return true;
+  return err.code === 'NETWORK_ERROR' && RETRYABLE_NETWORK_CODES.has(err.cause.code ?? '');
+}
 
 function hostOf(url: string): string {
   try {
@@ -84,6 +125,7 @@ export async function send(request: HttpRequest): Promise<HttpAnswer> {
       data: body,
       timeout: request.timeoutMs,
       signal: request.signal,
+      maxContentLength: maxBytes(request),
     });
     const flat: Record<string, string> = {};
     for (const [name, value] of Object.entries(answer.headers ?? {})) {
@@ -92,17 +134,39 @@ export async function send(request: HttpRequest): Promise<HttpAnswer> {
     return { status: answer.status, headers: flat, text: typeof answer.data === 'string' ? answer.data : '' };
   } catch (err) {
     // Never pass the axios error on: its config holds the Authorization header and the form body.
-    const raw = err as { code?: unknown; name?: unknown };
-    const aborted = raw.name === 'CanceledError' || raw.code === 'ERR_CANCELED';
-    const code = aborted ? 'ABORTED' : typeof raw.code === 'string' ? raw.code : 'NETWORK_ERROR';
-    const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-    throw new O365Error(
-      timedOut ? 'TIMEOUT' : aborted ? 'ABORTED' : 'NETWORK_ERROR',
-      timedOut
-        ? t('errors.timeout', { host: hostOf(request.url), seconds: Math.round(request.timeoutMs / 1000) })
-        : t('errors.network', { host: hostOf(request.url), code }),
-      { code },
-    );
+    throw transportError(err, request);
+  }
+}
+
+/** A failed request as an O365Error holding only the host and the error code. */
+function transportError(err: unknown, request: HttpRequest): O365Error {
+  const raw = err as { code?: unknown; name?: unknown; message?: unknown };
+  const message = typeof raw.message === 'string' ? raw.message : '';
+  let code = typeof raw.code === 'string' ? raw.code : 'NETWORK_ERROR';
+  if (raw.name === 'CanceledError') code = 'ERR_CANCELED';
+  if (code === 'ERR_BAD_RESPONSE' && message === 'stream has been aborted') code = 'STREAM_ABORTED';
+  const host = hostOf(request.url);
+  switch (classify(code, message)) {
+    case 'aborted':
+      return abortedError();
+    case 'timeout':
+      return new O365Error(
+        'TIMEOUT',
+        t('errors.timeout', { host, seconds: Math.round(request.timeoutMs / 1000) }),
+        { code },
+      );
+    case 'tls':
+      return new O365Error('TLS_ERROR', t('errors.http.tls', { host, code }), { code });
+    case 'tooLarge':
+      return new O365Error(
+        'RESPONSE_TOO_LARGE',
+        t('errors.http.tooLarge', { host, megabytes: Math.round(maxBytes(request) / 2 ** 20) }),
+        { code: 'RESPONSE_TOO_LARGE' },
+      );
+    case 'malformed':
+      return new O365Error('BAD_RESPONSE', t('errors.http.malformed', { host, code }), { code });
+    default:
+      return new O365Error('NETWORK_ERROR', t('errors.network', { host, code }), { code });
   }
 }
 

@@ -25,11 +25,6 @@ export class O365Error extends Error {
   }
 }
 
-/** True for an error our own code built (anything else is wrapped before it leaves a node). */
-export function isO365Error(err: unknown): err is O365Error {
-  return err instanceof O365Error;
-}
-
 /** The first line of a server's error description, bounded: enough to act on, never a whole HTML page. */
 export function firstLine(text: unknown): string {
   if (typeof text !== 'string') return '';

@@ -43,7 +43,7 @@ function fallback(key: string, params?: Params): string {
   return template === undefined ? key : interpolate(template, params);
 }
 
-/** A message from the catalog, e.g. t('errors.codeRedeemed') or t('status.events', {count: 3, time: '10:42'}). */
+/** A message from the catalog, e.g. t('errors.aadsts54005') or t('status.events', {count: 3, time: '10:42'}). */
 export function t(key: string, params?: Params): string {
   if (runtimeTranslator) {
     const text = runtimeTranslator(`o365-config.${key}`, params);

@@ -97,9 +97,93 @@ export function windowHint(text: string): string | undefined {
   return undefined;
 }
 
+/** The words people write for the units, each spelled out to the one letter the grammar takes. */
+const UNIT_WORDS: Record<string, 'm' | 'h' | 'd' | 'w'> = {
+  min: 'm',
+  mins: 'm',
+  minute: 'm',
+  minutes: 'm',
+  hr: 'h',
+  hrs: 'h',
+  hour: 'h',
+  hours: 'h',
+  day: 'd',
+  days: 'd',
+  wk: 'w',
+  wks: 'w',
+  week: 'w',
+  weeks: 'w',
+};
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours cost 1. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i++) d.push([i]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The one word of `words` nearest to `word` (1 edit for short words, 2 from five letters on), or undefined. */
+function nearest(word: string, words: readonly string[]): string | undefined {
+  const allowed = word.length >= 5 ? 2 : 1;
+  let best: string | undefined;
+  let bestDistance = allowed + 1;
+  let tie = false;
+  for (const candidate of words) {
+    const distance = editDistance(word, candidate);
+    if (distance < bestDistance) [best, bestDistance, tie] = [candidate, distance, false];
+    else if (distance === bestDistance) tie = true;
+  }
+  return tie ? undefined : best;
+}
+
+function unitOf(word: string): 'm' | 'h' | 'd' | 'w' | undefined {
+  // A capital M is not a typo to correct: it would turn months into minutes (windowHint says so instead).
+  if (/^(?:[mhdw]|[HDW])$/.test(word)) return word.toLowerCase() as 'm' | 'h' | 'd' | 'w';
+  if (word.length < 2) return undefined;
+  const spelled = nearest(word.toLowerCase(), Object.keys(UNIT_WORDS));
+  return spelled ? UNIT_WORDS[spelled] : undefined;
+}
+
+/**
+ * The window value a near miss was probably meant to be ("tommorow" → "tomorrow", "now + 7 days" → "now+7d",
+ * "Today" → "today"), or undefined when there is no single good guess. Anchors and unit words are matched by
+ * edit distance; the answer always passes the grammar.
+ */
+export function suggestWindow(value: string): string | undefined {
+  const text = String(value ?? '').trim();
+  if (text === '' || WINDOW_GRAMMAR.test(text) || /^\d{4}-\d/.test(text)) return undefined;
+  const squeezed = text.replace(/\s+/g, '');
+  const m = /^([A-Za-z]*)(?:([+-]?)(\d+)([A-Za-z]*))?$/.exec(squeezed);
+  if (!m) return undefined;
+  const [, word, sign, digits, unitWord] = m;
+  const anchor = word ? nearest(word.toLowerCase(), ANCHORS) : '';
+  if (anchor === undefined) return undefined;
+  let offset = '';
+  if (digits !== undefined) {
+    const unit = unitOf(unitWord);
+    if (!unit) return undefined;
+    offset = `${anchor && !sign ? '+' : sign}${digits}${unit}`;
+  } else if (!anchor) {
+    return undefined;
+  }
+  const candidate = anchor + offset;
+  return candidate !== text && WINDOW_GRAMMAR.test(candidate) ? candidate : undefined;
+}
+
 /**
  * Whether a text is a window value the runtime accepts (grammar or ISO 8601 naming a real date and time),
- * or the problem with it. Empty text is a problem here; a form decides itself whether empty means the default.
+ * or the problem with it: `notWindow` carries the hint key and the suggestion, when there are any.
+ * Empty text is a problem here; a form decides itself whether empty means the default.
  */
 export function checkWindowText(value: string): GrammarProblem | undefined {
   const text = value.trim();
@@ -109,8 +193,12 @@ export function checkWindowText(value: string): GrammarProblem | undefined {
     const iso = readIso(text);
     return isProblem(iso) ? iso : undefined;
   }
+  const params: Record<string, string> = {};
   const hint = windowHint(text);
-  return { key: 'notWindow', params: hint ? { hint } : {} };
+  if (hint) params.hint = hint;
+  const suggestion = suggestWindow(text);
+  if (suggestion) params.suggestion = suggestion;
+  return { key: 'notWindow', params };
 }
 
 /** A trigger offset, or the problem with it (not `[+-]N(s|m|h|d)`, or beyond 7 days). */

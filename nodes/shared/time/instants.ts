@@ -2,12 +2,10 @@
 // adds to the events it emits (`start.ms`, `end.ms`, `start.iso`, `end.iso`), written once for all of them.
 import { firstInstantOfDate, fromLocal, isoWithOffset, LocalTime } from './wall-clock';
 import { resolveZone, ResolvedZone } from './zones';
+import type { GraphDateTime } from '../graph/types';
 
-/** Graph's dateTimeTimeZone: a wall-clock `dateTime` without offset, and the zone it is in. */
-export interface DateTimeTimeZone {
-  dateTime?: unknown;
-  timeZone?: unknown;
-}
+/** Graph's dateTimeTimeZone, its fields unchecked. */
+export type DateTimeTimeZone = GraphDateTime;
 
 /** The fields this package adds to an event's `start` and `end`. */
 export interface Instant {

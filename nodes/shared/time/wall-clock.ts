@@ -1,6 +1,7 @@
 // Wall-clock arithmetic in IANA zones: the instant a local time names, the local reading of an instant, ISO with
 // offsets. Pure functions over Intl; the window grammar, the instants of events and every node build on these.
 import { O365Error } from '../node-red/errors';
+import { t } from '../node-red/i18n';
 
 export const DAY_MS = 86_400_000;
 /** The largest distance from 1970 a JavaScript Date can hold. */
@@ -49,7 +50,7 @@ function formatter(zone: string): Intl.DateTimeFormat {
         second: 'numeric',
       });
     } catch {
-      throw new O365Error('INVALID_TIMEZONE', `timezone: "${zone}" is not a time zone this system knows`);
+      throw new O365Error('INVALID_TIMEZONE', t('errors.zone.notHere', { zone }), { field: 'timezone' });
     }
     formatters.set(zone, f);
   }

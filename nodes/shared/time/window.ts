@@ -1,6 +1,7 @@
 // The time window of a read: the start/end grammar, message overrides, and which all-day events fall inside.
 import { O365Error } from '../node-red/errors';
-import { isProblem, readIso, WINDOW_GRAMMAR, windowHint } from './grammar';
+import { t } from '../node-red/i18n';
+import { checkWindowText, GrammarProblem, isProblem, readIso, WINDOW_GRAMMAR } from './grammar';
 import {
   DAY_MS,
   daysInMonth,
@@ -43,16 +44,24 @@ export interface ResolvedWindow extends TimeRange {
   endIso: string;
 }
 
-const USAGE =
-  'use now, today, tomorrow, week, an offset like -1h or +7d, ISO 8601, a Date or epoch milliseconds';
-
 // ---------------------------------------------------------------------------------------------------------------
 // Window values
 
 const DATE_PART = /^(\d{4})-(\d{2})-(\d{2})(?:T[\d:.]*)?$/;
 
-function windowError(field: WindowField, message: string): O365Error {
-  return new O365Error('INVALID_WINDOW', message, { field });
+/** An INVALID_WINDOW error naming the field, its message from the catalog (errors.window.<key>). */
+function windowError(
+  field: WindowField,
+  key: string,
+  params: Record<string, string | number> = {},
+): O365Error {
+  return new O365Error(
+    'INVALID_WINDOW',
+    t(`errors.window.${key}`, { field, usage: t('errors.window.usage'), ...params }),
+    {
+      field,
+    },
+  );
 }
 
 function quote(text: string): string {
@@ -63,16 +72,18 @@ function quote(text: string): string {
 function describe(value: unknown): string {
   if (typeof value === 'string') return quote(value);
   if (typeof value === 'number') return String(value);
-  if (typeof value === 'bigint') return `a bigint (${value}n)`;
+  if (typeof value === 'bigint') return t('errors.window.a.bigint', { value: String(value) });
   if (isDate(value)) {
-    const t = Date.prototype.getTime.call(value);
-    return Number.isNaN(t) ? 'an invalid Date' : `the Date ${new Date(t).toISOString()}`;
+    const ms = Date.prototype.getTime.call(value);
+    return Number.isNaN(ms)
+      ? t('errors.window.a.invalidDate')
+      : t('errors.window.a.date', { iso: new Date(ms).toISOString() });
   }
   if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'boolean') return `a boolean (${value})`;
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value}`;
+  if (Array.isArray(value)) return t('errors.window.a.array');
+  if (typeof value === 'boolean') return t('errors.window.a.boolean', { value: String(value) });
+  if (typeof value === 'object') return t('errors.window.a.object');
+  return t('errors.window.a.other', { type: typeof value });
 }
 
 /** Dates made in a Function node come from another realm, where `instanceof Date` is false. */
@@ -80,39 +91,28 @@ function isDate(value: unknown): value is Date {
   return Object.prototype.toString.call(value) === '[object Date]';
 }
 
-const HINTS: Record<string, string> = {
-  hintSpaces: ' (no spaces inside: write now+7d)',
-  hintNoUnit: ' (a number needs a unit m, h, d or w; epoch milliseconds must be a number)',
-  hintWhole: ' (N must be a whole number: write 90m, not 1.5h)',
-  hintMonths: ' (m is minutes and lower case; for months use d or w)',
-  hintLowerCase: ' (anchors and units are lower case)',
-  hintUnits: ' (units are m = minutes, h = hours, d = days, w = weeks)',
-};
-
-/** A hint for the mistakes people make with the grammar, or "". */
-function grammarHint(text: string): string {
-  const key = windowHint(text);
-  return key ? HINTS[key] : '';
+/** A refused text's error: the grammar's problem in words, with its hint and "did you mean" when there are some. */
+function textError(field: WindowField, text: string, problem: GrammarProblem): O365Error {
+  const p = problem.params ?? {};
+  if (problem.key === 'empty') return windowError(field, 'empty');
+  if (problem.key !== 'notWindow') {
+    return windowError(field, 'badIso', {
+      value: quote(text),
+      problem: t(`grammar.${problem.key}`, p),
+    });
+  }
+  const hint = typeof p.hint === 'string' ? t('errors.window.hint', { hint: t(`grammar.${p.hint}`) }) : '';
+  const suggestion =
+    typeof p.suggestion === 'string'
+      ? t('errors.window.didYouMean', { suggestion: quote(p.suggestion) })
+      : '';
+  return windowError(field, 'notWindow', { value: quote(text), hint, suggestion });
 }
 
-/** Epoch ms of an ISO 8601 string, or an error message naming what is wrong with it. */
-function parseIso(text: string, zone: string): number | string {
+/** Epoch ms of an ISO 8601 string, or the grammar's problem with it. */
+function parseIso(text: string, zone: string): number | GrammarProblem {
   const iso = readIso(text);
-  if (isProblem(iso)) {
-    const p = iso.params ?? {};
-    switch (iso.key) {
-      case 'noMonth':
-        return `has no month ${p.month}`;
-      case 'noDay':
-        return `is not a date: ${p.yearMonth} has ${p.days} days`;
-      case 'noTime':
-        return 'is not a time of day (hours 00-23, minutes and seconds 00-59)';
-      case 'noOffset':
-        return `has no offset ${p.offset}`;
-      default:
-        return 'is not ISO 8601 (YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss[.sss]], optionally with Z or ±hh:mm)';
-    }
-  }
+  if (isProblem(iso)) return iso;
   const { year, month, day, hour, minute, second, millisecond, offsetMinutes } = iso;
   if (hour === undefined) return firstInstantOfDate(year, month, day, zone);
   if (offsetMinutes === undefined)
@@ -151,27 +151,21 @@ function parseGrammar(m: RegExpExecArray, zone: string, now: number): number {
 
 function parseWindowString(value: string, field: WindowField, zone: string, now: number): number {
   const text = value.trim();
-  if (text === '') throw windowError(field, `${field} is empty; ${USAGE}`);
   const grammar = WINDOW_GRAMMAR.exec(text);
   if (grammar) return parseGrammar(grammar, zone, now);
   if (/^\d{4}-\d/.test(text)) {
     const parsed = parseIso(text, zone);
-    if (typeof parsed === 'string') throw windowError(field, `${field}: ${quote(text)} ${parsed}`);
+    if (isProblem(parsed)) throw textError(field, text, parsed);
     return parsed;
   }
-  throw windowError(field, `${field}: ${quote(text)} is not a window value; ${USAGE}${grammarHint(text)}`);
+  throw textError(field, text, checkWindowText(text) ?? { key: 'notWindow' });
 }
 
 function parseNumber(value: number, field: WindowField): number {
-  if (!Number.isFinite(value)) {
-    throw windowError(field, `${field}: ${value} is not a time; epoch milliseconds must be a finite number`);
-  }
+  if (!Number.isFinite(value)) throw windowError(field, 'notFinite', { value: String(value) });
   if (value < MIN_EPOCH_MS) {
-    const hint = value > 0 ? `; send ${value * 1000} for that time in milliseconds` : '';
-    throw windowError(
-      field,
-      `${field}: ${value} is below 10^11, so it is probably seconds since 1970, not epoch milliseconds${hint}`,
-    );
+    const hint = value > 0 ? t('errors.window.secondsHint', { ms: value * 1000 }) : '';
+    throw windowError(field, 'seconds', { value: String(value), hint });
   }
   return Math.floor(value);
 }
@@ -187,10 +181,10 @@ export function parseWindowValue(value: unknown, field: WindowField, zone: strin
     ms = toEpochMs(value, field, zone, now);
   } catch (err) {
     // Offsets that run past the Date range surface as RangeError from Date or Intl.
-    if (err instanceof RangeError) throw windowError(field, `${field}: ${describe(value)} is out of range`);
+    if (err instanceof RangeError) throw windowError(field, 'outOfRange', { value: describe(value) });
     throw err;
   }
-  if (Math.abs(ms) > MAX_TIME_MS) throw windowError(field, `${field}: ${describe(value)} is out of range`);
+  if (Math.abs(ms) > MAX_TIME_MS) throw windowError(field, 'outOfRange', { value: describe(value) });
   return ms;
 }
 
@@ -199,10 +193,10 @@ function toEpochMs(value: unknown, field: WindowField, zone: string, now: number
   if (typeof value === 'number') return parseNumber(value, field);
   if (isDate(value)) {
     const ms = Date.prototype.getTime.call(value);
-    if (Number.isNaN(ms)) throw windowError(field, `${field}: the Date is invalid (Invalid Date)`);
+    if (Number.isNaN(ms)) throw windowError(field, 'invalidDate');
     return ms;
   }
-  throw windowError(field, `${field}: ${describe(value)} is not a window value; ${USAGE}`);
+  throw windowError(field, 'notValue', { value: describe(value) });
 }
 
 /** True when a message override is given at all: undefined, null and blank strings leave the node's setting. */
@@ -226,15 +220,20 @@ export function resolveWindow(
   const end = parseWindowValue(endValue, 'end', zone, now);
   const startIso = isoWithOffset(start, zone);
   const endIso = isoWithOffset(end, zone);
-  const both = `start ${describe(startValue)} is ${startIso}, end ${describe(endValue)} is ${endIso}`;
-  if (end <= start) throw windowError('end', `end must be after start: ${both}`);
+  const both = t('errors.window.both', {
+    start: describe(startValue),
+    startIso,
+    end: describe(endValue),
+    endIso,
+  });
+  if (end <= start) throw windowError('end', 'endNotAfterStart', { both });
   if (end - start > MAX_SPAN_MS) {
     const days = Math.round(((end - start) / DAY_MS) * 100) / 100;
-    const span = days > MAX_WINDOW_DAYS ? `${days} days` : `more than ${MAX_WINDOW_DAYS} days`;
-    throw windowError(
-      'end',
-      `the window spans ${span}; Microsoft Graph allows at most ${MAX_WINDOW_DAYS} days: ${both}`,
-    );
+    const span =
+      days > MAX_WINDOW_DAYS
+        ? t('errors.window.spanDays', { days })
+        : t('errors.window.spanMore', { max: MAX_WINDOW_DAYS });
+    throw windowError('end', 'tooLong', { span, max: MAX_WINDOW_DAYS, both });
   }
   return { start, end, startIso, endIso };
 }

@@ -1,6 +1,7 @@
 // Time-zone names: the IANA name local date math uses, and the Windows name Graph's `Prefer: outlook.timezone` takes.
 import { findIana, findWindows, IANA_ALIAS_MAP, WINDOWS_TO_IANA_MAP } from 'windows-iana';
 import { O365Error } from '../node-red/errors';
+import { t } from '../node-red/i18n';
 import { offsetMinutes } from './wall-clock';
 
 /** One zone under both of its names. */
@@ -63,26 +64,31 @@ function resolveUncached(name: string): ResolvedZone {
     return { iana, windows: windowsFor(iana) };
   }
 
-  throw new O365Error(
-    'INVALID_TIMEZONE',
-    `timezone: "${name}" is not a time zone; use an IANA name like Europe/Berlin, a Windows name like W. Europe Standard Time, or leave it empty for the host's zone`,
-  );
+  throw new O365Error('INVALID_TIMEZONE', t('errors.zone.unknown', { name }), { field: 'timezone' });
 }
 
-/** The Windows name for an IANA zone: from the CLDR table, else the first Windows zone that keeps the same clock. */
+/**
+ * The Windows name Graph gets for an IANA zone: the CLDR table's, else the first Windows zone that keeps the same
+ * clock, else UTC. Only names of the Windows table qualify: Graph answers any other Prefer: outlook.timezone with
+ * 400 TimeZoneNotSupportedException (it takes Windows names and a short list of IANA ones,
+ * learn.microsoft.com/graph/api/resources/datetimetimezone).
+ */
 function windowsFor(iana: string): string {
+  const known = (name: string | undefined): name is string =>
+    name !== undefined && windowsSpelling(name) === name;
   const direct = findWindows(iana)[0];
-  if (direct) return direct;
+  if (known(direct)) return direct;
   const canonical = new Intl.DateTimeFormat('en-US', { timeZone: iana }).resolvedOptions().timeZone;
   const viaCanonical = findWindows(canonical)[0];
-  if (viaCanonical) return viaCanonical;
-  return sameClockWindowsZone(iana) ?? 'UTC';
+  if (known(viaCanonical)) return viaCanonical;
+  const sameClock = sameClockWindowsZone(iana);
+  return known(sameClock) ? sameClock : 'UTC';
 }
 
 /**
  * Zones newer than the CLDR table (America/Ciudad_Juarez, America/Coyhaique, ...): the first Windows zone whose
- * primary IANA zone shows the same offsets on the 1st and 15th of every month this year and next. Falling back
- * to UTC keeps Graph's answers correct (each event states its zone), only less local.
+ * primary IANA zone shows the same offsets on the 1st and 15th of every month this year and next. The caller's
+ * fallback to UTC keeps Graph's answers correct (each event states its zone), only less local.
  */
 function sameClockWindowsZone(iana: string): string | undefined {
   const year = new Date().getUTCFullYear();
