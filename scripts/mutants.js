@@ -15,6 +15,7 @@ const WINDOW = 'nodes/shared/time/window.ts';
 
 const POLLING_TEST = 'test/runtime/polling.test.js';
 const EVENTS_TEST = 'test/runtime/events.test.js';
+const FAULTS_HARDENING = 'test/hardening/1-faults.test.js';
 
 module.exports = [
   // ---- NodeRunner: queue and polling ------------------------------------------------------------------------------
@@ -77,6 +78,19 @@ module.exports = [
     grep: 'fault',
   },
 
+  // The same break against the packed package in a real Node-RED (slower: packs and starts Node-RED).
+  {
+    name: 'simulator: Graph faults are queued but never injected (hardening)',
+    file: 'test/sim/simulator.js',
+    find: `    if (i < 0) return undefined;
+    const f = this.faults[i];`,
+    replace: `    if (i < 0 || on === 'graph') return undefined;
+    const f = this.faults[i];`,
+    tests: [FAULTS_HARDENING],
+    grep: '504 twice|slower than the request timeout',
+    timeout: 900_000,
+  },
+
   // ---- tokens: outage fall-back and single flight ------------------------------------------------------------------
   {
     name: 'tokens: a token endpoint outage fails reads although the access token is still valid',
@@ -101,6 +115,23 @@ module.exports = [
     replace: 'if (base.accessToken && now() < base.expiresAt - 30_000) return base;',
     tests: [EVENTS_TEST],
     grep: 'token endpoint',
+  },
+  {
+    name: 'tokens: a refresh tries the token endpoint 5 times in an outage, not 3',
+    file: 'nodes/shared/auth/oauth.ts',
+    find: 'const TOKEN_ATTEMPTS = 3;',
+    replace: 'const TOKEN_ATTEMPTS = 5;',
+    tests: [EVENTS_TEST],
+    grep: 'token endpoint',
+  },
+  {
+    name: 'tokens: a refresh tries the token endpoint 5 times in an outage, not 3 (hardening)',
+    file: 'nodes/shared/auth/oauth.ts',
+    find: 'const TOKEN_ATTEMPTS = 3;',
+    replace: 'const TOKEN_ATTEMPTS = 5;',
+    tests: [FAULTS_HARDENING],
+    grep: 'inside the refresh window',
+    timeout: 900_000,
   },
   {
     name: 'tokens: concurrent refreshes are not single flight',

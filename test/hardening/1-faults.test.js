@@ -10,7 +10,6 @@ const {
   FAULT_ROUNDS,
   summary,
   simulator,
-  setOf,
   bearerOf,
   graphRequests,
   refreshRequests,
@@ -203,7 +202,6 @@ for (const major of MAJORS) {
       });
       expectReported(run, '429 storm', 'TooManyRequests', 429);
       run.injected.should.equal(GRAPH_ATTEMPTS); // bounded: no endless retrying
-      run.leftover.should.equal(8 - GRAPH_ATTEMPTS);
       run.result.error.cause.should.have.property('requestId').which.is.a.String();
     });
 
@@ -460,7 +458,6 @@ for (const major of MAJORS) {
       run.injected.should.equal(3);
       const used = graphRequests(run.requests).map(bearerOf);
       used.should.eql([current.access]);
-      setOf(sim, { access: used[0] }).should.equal(sim.issued.length - 1);
     });
 
     // One bad answer from the token endpoint is an outage the refresh rides out (it tries 3 times).
