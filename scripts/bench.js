@@ -56,6 +56,7 @@ if (!fs.existsSync(distPath('nodes/o365-events/o365-events.js'))) {
 }
 const { startSimulator } = require('../test/sim/simulator');
 const { helper, runtimePackage } = require('../test/lib/runtime');
+const { nodeRedDir } = require('../test/lib/node-red-dir');
 const { NODES, freshUserDir, onTab, configFor, signedInCredentials } = require('../test/lib/nodes');
 
 /** A full collection before each round, so no round pays for the garbage of the one before. */
@@ -64,7 +65,7 @@ const gc = vm.runInNewContext('gc');
 
 function runtimeVersion() {
   try {
-    return require(`${runtimePackage}/package.json`).version;
+    return require(path.join(nodeRedDir(runtimePackage), 'package.json')).version;
   } catch {
     return '?';
   }
