@@ -56,12 +56,15 @@ function verdict(wall, cpu, target) {
   const steadilyOver = (r) => r.paired.q1 > target;
   if (!over(wall) && !over(cpu)) return { met: true, text: 'met' };
   if (steadilyOver(cpu)) {
-    return { met: false, text: 'NOT met: CPU time is over in most rounds, a regression' };
+    return {
+      met: false,
+      text: 'NOT met: CPU time is over the target in most rounds (the subject computes more): a regression',
+    };
   }
   if (steadilyOver(wall)) {
     return {
       met: false,
-      text: 'NOT met: wall time is over in most rounds (CPU time is not: the subject waits more)',
+      text: 'NOT met: wall time is over the target in most rounds, CPU time is not: the subject waits more',
     };
   }
   return {
