@@ -12,6 +12,7 @@ const {
   waitFor,
   nextMessage,
   collect,
+  statuses,
   lastStatus,
   setClockOffset,
   resetClock,
@@ -339,7 +340,12 @@ describe('o365-events (runtime)', function () {
     const expected = sim.expectedView({ user: 'megan', start: w.start, end: w.end, timeZone: 'UTC' });
     ids(rebuilt.payload).should.eql(expected);
     singles.should.have.length(expected.length);
-    singles[0].parts.should.containEql({ index: 0, count: expected.length, type: 'array' });
+    // msg.parts as the split node makes them for an array: one id for the sequence, len 1 (one item per message).
+    const sequence = singles[0].parts.id;
+    sequence.should.be.a.String();
+    singles.forEach((m, index) =>
+      m.parts.should.eql({ id: sequence, index, count: expected.length, len: 1, type: 'array' }),
+    );
   });
 
   it('an empty window is an empty array; with each nothing is sent and the status says 0', async () => {
@@ -551,16 +557,19 @@ describe('o365-events (runtime)', function () {
     (await got).payload.should.be.an.Array();
   });
 
-  for (const [type, options, expectation] of [
-    ['429', { retryAfter: 1 }, 'survived'],
-    ['503', { retryAfter: 1 }, 'survived'],
-    ['503', {}, 'survived'],
-    ['504', {}, 'survived'],
-    ['reset', {}, 'survived'],
-    ['slow', { delayMs: 3000 }, 'survived'],
-    ['brokenJson', {}, 'reported'],
-    ['401', {}, 'survived'],
-  ]) {
+  // The faulty answer as the simulator's request log records it (0: no answer, the connection was cut or given up).
+  const FAULTS = [
+    ['429', { retryAfter: 1 }, 'survived', 429],
+    ['503', { retryAfter: 1 }, 'survived', 503],
+    ['503', {}, 'survived', 503],
+    ['504', {}, 'survived', 504],
+    ['reset', {}, 'survived', 0],
+    ['slow', { delayMs: 3000 }, 'survived', 0],
+    ['401', {}, 'survived', 401],
+    ['brokenJson', {}, 'reported', 200, { code: 'BAD_RESPONSE', status: 200 }],
+    ['500', {}, 'reported', 500, { code: 'InternalServerError', status: 500 }],
+  ];
+  for (const [type, options, expectation, answered, error] of FAULTS) {
     it(`fault ${type} ${JSON.stringify(options)}: ${expectation}, and the next message works`, async () => {
       const { events, out, caught } = await loadSignedIn(sim, { timezone: 'UTC' });
       const w = week(sim);
@@ -570,23 +579,153 @@ describe('o365-events (runtime)', function () {
       const errors = collect(caught);
       events.receive({ start: w.start, end: w.end });
       await waitFor(() => received.length + errors.length === 1, 10000, 'an answer');
+      await waitFor(() => graphRequests(sim).every((r) => r.status !== undefined), 5000, 'answers logged');
+      // The fault really happened, on the first request, and was answered as the fault says.
+      sim.stats.faultsInjected.should.equal(1);
+      sim.faults.should.be.empty();
+      const reads = graphRequests(sim, 'calendarView');
+      reads[0].fault.should.equal(type);
+      reads[0].status.should.equal(answered);
+      reads
+        .slice(1)
+        .every((r) => !r.fault && r.status === 200)
+        .should.be.true();
       if (expectation === 'survived') {
         ids(received[0].payload).should.eql(expected);
+        reads.should.have.length(2); // the faulty answer, then one retry
+        if (options.retryAfter) {
+          // Retry-After is obeyed (not the 20 ms backoff these tests configure).
+          (reads[1].time - reads[0].time).should.be.aboveOrEqual(options.retryAfter * 1000 - 10);
+        }
+        if (type === '401') {
+          sim.requests.filter((r) => r.grantType === 'refresh_token').should.have.length(1);
+        }
       } else {
-        errors[0].error.code.should.equal('BAD_RESPONSE');
-        should(errors[0].error.cause).be.an.Object();
+        errors[0].error.code.should.equal(error.code);
+        errors[0].error.cause.should.containEql(error);
+        reads.should.have.length(1); // neither is worth another try
+        lastStatus(events).should.containEql({ fill: 'red', shape: 'ring' });
       }
       events.receive({ start: w.start, end: w.end });
       await waitFor(() => received.length === (expectation === 'survived' ? 2 : 1), 10000, 'the next answer');
       ids(received[received.length - 1].payload).should.eql(expected);
-      if (type === '429') {
-        const waits = require('../lib/nodes')
-          .statuses(events)
-          .filter((s) => s.fill === 'yellow');
-        waits.length.should.be.above(0);
+      // Recovered: the status is the green dot with the count again (after a red ring, if there was one).
+      lastStatus(events).should.containEql({ fill: 'green', shape: 'dot' });
+      lastStatus(events).text.should.startWith(`${expected.length} events · `);
+      if (options.retryAfter) {
+        const waits = statuses(events).filter((s) => s.fill === 'yellow');
+        waits.should.containEql({
+          fill: 'yellow',
+          shape: 'ring',
+          text: `throttled: retrying in ${options.retryAfter} s`,
+        });
       }
     });
   }
+
+  it('status: a sign-in problem shows the red ring; once signed in again, the green ring, then the green dot', async () => {
+    const { node } = configFor(sim);
+    const creds = signedInCredentials(sim);
+    // The access token has expired by the package's clock: the first read must refresh.
+    creds.cfg.expiresAt = String(Date.now() - 60_000);
+    const flow = onTab([
+      node,
+      { id: 'events', type: 'o365-events', config: 'cfg', timezone: 'UTC', wires: [['out']] },
+      { id: 'out', type: 'helper' },
+      { id: 'auth', type: 'o365-auth', config: 'cfg', wires: [['signin']] },
+      { id: 'signin', type: 'helper' },
+      { id: 'catch', type: 'catch', scope: ['events'], uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+    ]);
+    await loadFlow(flow, { cfg: creds.cfg });
+    const events = helper.getNode('events');
+    sim.revokeRefreshTokens({ code: 70008 });
+    const failed = nextMessage(helper.getNode('caught'));
+    events.receive({});
+    (await failed).error.code.should.equal('SIGN_IN_REQUIRED');
+    lastStatus(events).should.eql({ fill: 'red', shape: 'ring', text: 'sign-in required' });
+
+    // A new sign-in through the o365-auth node on the same config node.
+    const auth = helper.getNode('auth');
+    const signin = helper.getNode('signin');
+    let got = nextMessage(signin);
+    auth.receive({});
+    const consent = await fetch((await got).payload, { redirect: 'manual' });
+    consent.status.should.equal(302);
+    got = nextMessage(signin);
+    auth.receive({ payload: consent.headers.get('location') });
+    (await got).payload.signedIn.should.be.true();
+    // No read yet: the events node says it can read again.
+    await waitFor(() => lastStatus(events).fill === 'green', 2000, 'the green ring');
+    lastStatus(events).should.eql({ fill: 'green', shape: 'ring', text: 'signed in' });
+
+    const read = nextMessage(helper.getNode('out'));
+    events.receive({});
+    (await read).payload.should.be.an.Array();
+    lastStatus(events).should.containEql({ fill: 'green', shape: 'dot' });
+  });
+
+  it('token endpoint down, access token still valid: reads go on with it; after a 401 or within 30 s of expiry a catchable error; up again → works', async () => {
+    const creds = signedInCredentials(sim);
+    const issued = creds.cfg.accessToken;
+    const expiresAt = Number(creds.cfg.expiresAt);
+    await loadFlow(eventsFlow(sim, { timezone: 'UTC' }), { cfg: creds.cfg });
+    await helper.getNode('cfg').ready; // the deployed tokens are taken (refresh 5 minutes before expiry)
+    // 45 s before expiry by the package's clock (Graph's is not moved: the token is good): the refresh is due.
+    await setClockOffset(expiresAt - 45_000 - Date.now());
+    const events = helper.getNode('events');
+    const received = collect(helper.getNode('out'));
+    const errors = collect(helper.getNode('caught'));
+    const w = week(sim);
+    const expected = sim.expectedView({ user: 'megan', start: w.start, end: w.end, timeZone: 'UTC' });
+    const refreshes = () => sim.requests.filter((r) => r.grantType === 'refresh_token');
+    sim.knobs.tokenEndpointDown = true;
+
+    events.receive({ start: w.start, end: w.end });
+    await waitFor(() => received.length + errors.length === 1, 10000, 'the first answer');
+    errors.should.be.empty();
+    ids(received[0].payload).should.eql(expected);
+    // Three tries at the token endpoint (all 503), then the valid token, as it was issued.
+    refreshes()
+      .map((r) => r.status)
+      .should.eql([503, 503, 503]);
+    graphRequests(sim)
+      .map((r) => r.headers.authorization)
+      .should.eql([`Bearer ${issued}`]);
+    lastStatus(events).should.containEql({ fill: 'green', shape: 'dot' });
+
+    // Graph refuses that token (401): it is not sent again, the refresh's outage is what the node reports.
+    // (Three tries before the request, as the refresh is due, and three after the 401.)
+    sim.fault({ on: 'graph', type: '401', times: 1 });
+    events.receive({ start: w.start, end: w.end });
+    await waitFor(() => errors.length === 1, 10000, 'the error after the 401');
+    errors[0].error.code.should.equal('temporarily_unavailable');
+    errors[0].error.cause.status.should.equal(503);
+    refreshes().should.have.length(9);
+    graphRequests(sim)
+      .map((r) => r.status)
+      .should.eql([200, 401]);
+    lastStatus(events).should.containEql({ fill: 'red', shape: 'ring' });
+
+    // 20 s before expiry: too close to be sent, so the outage is reported before any request to Graph.
+    await setClockOffset(expiresAt - 20_000 - Date.now());
+    events.receive({ start: w.start, end: w.end });
+    await waitFor(() => errors.length === 2, 10000, 'the error near expiry');
+    errors[1].error.code.should.equal('temporarily_unavailable');
+    errors[1].error.cause.status.should.equal(503);
+    refreshes().should.have.length(12);
+    graphRequests(sim).should.have.length(2);
+
+    sim.knobs.tokenEndpointDown = false;
+    events.receive({ start: w.start, end: w.end });
+    await waitFor(() => received.length === 2, 10000, 'the answer after the outage');
+    ids(received[1].payload).should.eql(expected);
+    refreshes()
+      .map((r) => r.status)
+      .should.eql([...Array(12).fill(503), 200]);
+    graphRequests(sim)[2].headers.authorization.should.not.equal(`Bearer ${issued}`);
+    lastStatus(events).should.containEql({ fill: 'green', shape: 'dot' });
+  });
 
   it('errors and messages hold no token or secret', async () => {
     const { events, out, caught } = await loadSignedIn(sim, { timezone: 'UTC' });
