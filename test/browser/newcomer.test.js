@@ -167,6 +167,7 @@ function sharedChecks(session) {
     await editor.importText(JSON.stringify(causeFlow()));
     await editor.deployWithoutWarning();
     await settledMessages(editor, []); // the examples' messages after the (full) deploy
+    await editor.showDebug();
     await editor.clearDebug();
     await editor.showFlow('cause-tab');
     await editor.clickInject('cause-inject');
@@ -341,6 +342,7 @@ describe('a newcomer’s first ten minutes in the editor (Chromium)', function (
   async function onFailure(session, test, log) {
     if (test.state !== 'failed' || !session.page) return;
     await session.shots.tryTake(session.page, `FAILED-${test.title.replace(/\W+/g, '-').slice(0, 50)}`);
+    await session.editor.recover(session.context); // an open dialog would block the next step
     console.log(
       `      editor console (last lines):\n        ${session.watch.lines.slice(-10).join('\n        ')}`,
     );
