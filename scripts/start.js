@@ -70,11 +70,11 @@ function prepareUserDir() {
 }
 
 /** An inject node with every property the editor validates (a missing `repeat` makes a node invalid). */
-function injectNode(id, { name, topic = '', once = false, x, y, wires }) {
+function injectNode(id, { z = 'demo-tab', name, topic = '', once = false, x, y, wires }) {
   return {
     id,
     type: 'inject',
-    z: 'demo-tab',
+    z,
     name,
     props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }],
     repeat: '',
@@ -91,11 +91,11 @@ function injectNode(id, { name, topic = '', once = false, x, y, wires }) {
 }
 
 /** A debug node to the sidebar, as the editor saves it. */
-function debugNode(id, { name, complete = 'payload', x, y }) {
+function debugNode(id, { z = 'demo-tab', name, complete = 'payload', x, y }) {
   return {
     id,
     type: 'debug',
-    z: 'demo-tab',
+    z,
     name,
     active: true,
     tosidebar: true,
@@ -302,11 +302,7 @@ async function main() {
 `);
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err.message);
-    process.exit(1);
-  });
-}
-
-module.exports = { demoFlow };
+main().catch((err) => {
+  console.error(err.message);
+  process.exit(1);
+});
