@@ -1,7 +1,7 @@
 // Driving the Node-RED editor in Debian's Chromium with playwright-core: the launch, a console watch that fails a
 // test on any editor error it did not provoke on purpose, numbered step screenshots, and the gestures a person
 // makes (drag from the palette, wire ports, double-click, Done/Cancel, Deploy, the inject button, the sidebar).
-/* global RED -- the Node-RED editor's global, inside page.evaluate() callbacks */
+/* global RED, $ -- the Node-RED editor's globals, inside page.evaluate() callbacks */
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -13,6 +13,10 @@ const ARTIFACTS = path.join(root, 'test-artifacts', 'browser');
 const DOCS_SCREENSHOTS = path.join(root, 'docs', 'screenshots');
 const CHROMIUM = process.env.O365_CHROMIUM || '/usr/bin/chromium';
 const VIEWPORT = { width: 1280, height: 800 };
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /** Debian's Chromium, headless; never a browser downloaded by Playwright. */
 async function launchChromium() {
@@ -88,16 +92,18 @@ class ConsoleWatch {
 
 /** Numbered screenshots of every step in test-artifacts/browser/; chosen ones also go to docs/screenshots/. */
 class Screenshots {
-  constructor() {
+  /** `folder`: a sub-folder of test-artifacts/browser/ for one test file's shots. */
+  constructor(folder = '') {
     this.count = 0;
     this.files = new Map();
-    fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    this.dir = path.join(ARTIFACTS, folder);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.mkdirSync(this.dir, { recursive: true });
   }
 
   async take(page, name) {
     this.count += 1;
-    const file = path.join(ARTIFACTS, `${String(this.count).padStart(2, '0')}-${name}.png`);
+    const file = path.join(this.dir, `${String(this.count).padStart(2, '0')}-${name}.png`);
     await page.screenshot({ path: file });
     this.files.set(name, file);
     return file;
@@ -214,6 +220,117 @@ class Editor {
     const button = this.page.locator('#red-ui-header-button-deploy');
     await button.click();
     await this.page.locator('#red-ui-header-button-deploy.disabled').waitFor();
+  }
+
+  /** Import → Examples → <module> → <name> → Import, the way a person does it; resolves once `ids` exist. */
+  async importExample(module, name, ids = []) {
+    const page = this.page;
+    await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'));
+    const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+    const label = (text) =>
+      tree.locator('.red-ui-treeList-label', {
+        has: page.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${escapeRegExp(text)}$`) }),
+      });
+    const importEnabled = page.locator('#red-ui-clipboard-dialog-ok:not([disabled])');
+    const settles = (promise) =>
+      promise.then(
+        () => true,
+        () => false,
+      );
+    await label(module).waitFor();
+    // The dialog remembers an opened folder, and redraws the tree while it loads: open the folder when the
+    // example is not shown, click the example, and look again when Import did not become enabled.
+    for (let attempt = 1; ; attempt++) {
+      if (await label(name).isVisible()) {
+        await label(name).click();
+        if (await settles(importEnabled.waitFor({ timeout: 3000 }))) break;
+      } else {
+        await label(module).click();
+        await settles(label(name).waitFor({ timeout: 3000 }));
+      }
+      if (attempt === 6) throw new Error(`Import → Examples: ${module} → ${name} could not be selected`);
+    }
+    await this._confirmImport(ids);
+  }
+
+  /** Import → Clipboard: pastes a flow's JSON and imports it; resolves once its nodes exist. */
+  async importText(json) {
+    const page = this.page;
+    await page.evaluate(() => RED.actions.invoke('core:show-import-dialog'));
+    const text = page.locator('#red-ui-clipboard-dialog-import-text');
+    await text.fill(json);
+    await text.press('End'); // the dialog checks the text on keyup
+    await page.locator('#red-ui-clipboard-dialog-ok:not([disabled])').waitFor();
+    await this._confirmImport(JSON.parse(json).map((n) => n.id));
+  }
+
+  async _confirmImport(ids) {
+    const ok = this.page.locator('#red-ui-clipboard-dialog-ok');
+    await ok.click();
+    await ok.waitFor({ state: 'hidden' });
+    // The editor may add the nodes a moment after the dialog closed (Node-RED 5 checks the modules first).
+    await this.page.waitForFunction(
+      (wanted) => wanted.every((id) => RED.nodes.node(id) || RED.nodes.workspace(id)),
+      ids,
+    );
+  }
+
+  /**
+   * Deploys and fails with the editor's own words when it asks "Are you sure you want to deploy?" (invalid or
+   * unknown nodes) instead of deploying.
+   */
+  async deployWithoutWarning() {
+    const page = this.page;
+    await page.locator('#red-ui-header-button-deploy').click();
+    const done = page.locator('#red-ui-header-button-deploy.disabled');
+    const warning = page.locator('.red-ui-notification', {
+      has: page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy'),
+    });
+    await done.or(warning).first().waitFor();
+    if (await warning.count()) {
+      const text = await warning.first().innerText();
+      throw new Error(`the deploy asked for confirmation instead of deploying:\n${text}`);
+    }
+  }
+
+  /** Every message in the debug sidebar: its source node id, level (20 error, 30 warning), meta line and text. */
+  debugMessages() {
+    return this.page.evaluate(() =>
+      $('.red-ui-debug-content-list .red-ui-debug-msg')
+        .toArray()
+        .map((element) => {
+          const classes = Array.from(element.classList);
+          const level = classes.find((c) => /^red-ui-debug-msg-level-\d+$/.test(c));
+          return {
+            source: $(element).data('source') || null,
+            level: level ? Number(level.replace(/\D+/g, '')) : null,
+            topic: $(element).find('.red-ui-debug-msg-topic').first().text(),
+            text: element.innerText,
+          };
+        }),
+    );
+  }
+
+  async clearDebug() {
+    await this.page.locator('#red-ui-sidebar-debug-clear').click();
+    await this.page.waitForFunction(() => $('.red-ui-debug-content-list .red-ui-debug-msg').length === 0);
+  }
+
+  /** Shows a flow tab (what clicking its tab does). */
+  async showFlow(id) {
+    await this.page.evaluate((tab) => RED.workspaces.show(tab), id);
+    await this.page.waitForFunction((tab) => RED.workspaces.active() === tab, id);
+  }
+
+  /** The debug messages (a sidebar tab in Node-RED 4, a panel in 5): the action behind ctrl-g d shows them. */
+  async showDebug() {
+    await this.page.evaluate(() => RED.actions.invoke('core:show-debug-tab'));
+    await this.page.locator('#red-ui-sidebar-debug-clear').waitFor();
+  }
+
+  /** A message in the debug sidebar, by the class the editor gives it (e.g. 'red-ui-debug-msg-level-20'). */
+  debugMessage(className) {
+    return this.page.locator(`.red-ui-debug-content-list .red-ui-debug-msg.${className}`);
   }
 
   async clickInject(id) {

@@ -755,4 +755,13 @@ class NodeRed {
   }
 }
 
-module.exports = { packPackage, NodeRed, raw, timings, DEFAULT_CREDENTIAL_SECRET };
+module.exports = {
+  packPackage,
+  NodeRed,
+  raw,
+  timings,
+  DEFAULT_CREDENTIAL_SECRET,
+  run,
+  childEnv,
+  developerNpm,
+};

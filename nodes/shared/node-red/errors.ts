@@ -13,6 +13,19 @@ export interface O365ErrorCause {
   permission?: string;
 }
 
+/**
+ * The cause as one line for Node-RED's debug sidebar, which shows an Error's cause as `cause + ""` (util.encodeObject
+ * in Node-RED 4 and 5): "[object Object]" for a plain object. Field names and values, no words to translate; the
+ * error's own code is left out (the sidebar shows it on the line above), so the line fits the sidebar's 80
+ * characters, e.g. `status: 404 · requestId: 5f2c…`.
+ */
+function causeLine(cause: O365ErrorCause, errorCode: string): string {
+  return Object.entries(cause)
+    .filter(([key, value]) => value !== undefined && !(key === 'code' && value === errorCode))
+    .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(', ') : String(value)}`)
+    .join(' · ');
+}
+
 export class O365Error extends Error {
   readonly code: string;
   override readonly cause: O365ErrorCause;
@@ -22,6 +35,11 @@ export class O365Error extends Error {
     this.name = 'O365Error';
     this.code = code;
     this.cause = { code, ...cause };
+    // Not enumerable: Catch nodes, JSON and clones still see exactly {status, code, requestId, aadsts, …}.
+    Object.defineProperty(this.cause, 'toString', {
+      value: () => causeLine(this.cause, this.code),
+      enumerable: false,
+    });
   }
 }
 
