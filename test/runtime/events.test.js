@@ -18,6 +18,7 @@ const {
   resetClock,
 } = require('../lib/nodes');
 const { coreNode } = require('../lib/runtime');
+const { realNow } = require('../harness/test-hooks');
 
 const DAY = 86_400_000;
 
@@ -643,7 +644,7 @@ describe('o365-events (runtime)', function () {
     const failed = nextMessage(helper.getNode('caught'));
     events.receive({});
     (await failed).error.code.should.equal('SIGN_IN_REQUIRED');
-    lastStatus(events).should.eql({ fill: 'red', shape: 'ring', text: 'sign-in required' });
+    lastStatus(events).should.eql({ fill: 'red', shape: 'ring', text: 'sign-in required (AADSTS70008)' });
 
     // A new sign-in through the o365-auth node on the same config node.
     const auth = helper.getNode('auth');
@@ -671,8 +672,9 @@ describe('o365-events (runtime)', function () {
     const expiresAt = Number(creds.cfg.expiresAt);
     await loadFlow(eventsFlow(sim, { timezone: 'UTC' }), { cfg: creds.cfg });
     await helper.getNode('cfg').ready; // the deployed tokens are taken (refresh 5 minutes before expiry)
-    // 45 s before expiry by the package's clock (Graph's is not moved: the token is good): the refresh is due.
-    await setClockOffset(expiresAt - 45_000 - Date.now());
+    // 45 s before expiry by the process clock (the simulator's moves too, so Graph still takes the token): the
+    // refresh is due.
+    await setClockOffset(expiresAt - 45_000 - realNow());
     const events = helper.getNode('events');
     const received = collect(helper.getNode('out'));
     const errors = collect(helper.getNode('caught'));
@@ -708,7 +710,7 @@ describe('o365-events (runtime)', function () {
     lastStatus(events).should.containEql({ fill: 'red', shape: 'ring' });
 
     // 20 s before expiry: too close to be sent, so the outage is reported before any request to Graph.
-    await setClockOffset(expiresAt - 20_000 - Date.now());
+    await setClockOffset(expiresAt - 20_000 - realNow());
     events.receive({ start: w.start, end: w.end });
     await waitFor(() => errors.length === 2, 10000, 'the error near expiry');
     errors[1].error.code.should.equal('temporarily_unavailable');
