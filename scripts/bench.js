@@ -573,14 +573,14 @@ async function runScenario(define) {
 
 async function main() {
   const chosen = SCENARIOS.filter((define) => !ONLY || define.name.toLowerCase().includes(ONLY));
-  if (chosen.length === 0 && !'o365-trigger'.includes(ONLY))
+  if (chosen.length === 0 && !'triggers'.includes(ONLY))
     throw new Error(`no scenario matches --only ${ONLY}`);
   console.log(
     `bench: ${ROUNDS} measured rounds of each (after 1 warm-up), interleaved; ` +
       `Node ${process.version}, Node-RED ${runtimeVersion()} (${runtimePackage})`,
   );
   for (const define of chosen) await runScenario(define);
-  if (!ONLY || 'o365-trigger'.includes(ONLY)) {
+  if (!ONLY || 'triggers'.includes(ONLY)) {
     // 200 calendar trigger nodes over 50 calendars: reads per poll, timers, fire latency (no floor to compare).
     const { benchTriggers } = require('./bench/triggers');
     await benchTriggers({

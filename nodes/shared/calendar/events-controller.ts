@@ -6,7 +6,14 @@ import { t } from '../node-red/i18n';
 import type { GraphEvent } from '../graph/types';
 import { now } from '../time/clock';
 import { resolveZone, ResolvedZone } from '../time/zones';
-import { addInstants, dateOf, dateTimeOf, instantOf, localFields, wallReading } from '../time/instants';
+import {
+  addInstantsInPlace,
+  dateOf,
+  dateTimeOf,
+  instantOf,
+  localFields,
+  wallReading,
+} from '../time/instants';
 import { DAY_MS, zonedParts } from '../time/wall-clock';
 import { allDayInWindow, resolveWindow, ResolvedWindow, widenForAllDay } from '../time/window';
 
@@ -264,7 +271,8 @@ export async function fetchEvents(
   }
   let events = result.items;
   if (request.maxEvents && events.length > request.maxEvents) events = events.slice(0, request.maxEvents);
-  events = events.map((event) => addInstants(event, request.zone));
+  // The events were just parsed from Graph's answer and belong to this read alone: add the fields in place.
+  for (const event of events) addInstantsInPlace(event, request.zone);
   return { events, window: request.window };
 }
 
