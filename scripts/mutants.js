@@ -50,8 +50,8 @@ module.exports = [
   {
     name: 'status: after a read the status is not the green dot (after an error it stays red)',
     file: EVENTS,
-    find: "node.status(statusCount('status.events', events.length, clock(request.zone.iana)));",
-    replace: "void statusCount('status.events', events.length, clock(request.zone.iana));",
+    find: "node.status(statusCount('status.events', events.length, localClock(now(), request.zone.iana)));",
+    replace: "void statusCount('status.events', events.length, localClock(now(), request.zone.iana));",
     tests: [EVENTS_TEST],
     grep: 'fault 500',
   },
@@ -95,7 +95,7 @@ module.exports = [
   {
     name: 'tokens: a token endpoint outage fails reads although the access token is still valid',
     file: TOKENS,
-    find: '        if (!force && base.accessToken && now() < base.expiresAt - 30_000) return base;\n',
+    find: '        if (!force && base.accessToken && this.clock.now() < base.expiresAt - 30_000) return base;\n',
     replace: '',
     tests: [EVENTS_TEST],
     grep: 'token endpoint',
@@ -103,16 +103,16 @@ module.exports = [
   {
     name: 'tokens: the outage fall-back uses a token that expires within 30 s',
     file: TOKENS,
-    find: 'if (!force && base.accessToken && now() < base.expiresAt - 30_000) return base;',
-    replace: 'if (!force && base.accessToken && now() < base.expiresAt) return base;',
+    find: 'if (!force && base.accessToken && this.clock.now() < base.expiresAt - 30_000) return base;',
+    replace: 'if (!force && base.accessToken && this.clock.now() < base.expiresAt) return base;',
     tests: [EVENTS_TEST],
     grep: 'token endpoint',
   },
   {
     name: 'tokens: the outage fall-back hands back a token Graph just refused (401)',
     file: TOKENS,
-    find: 'if (!force && base.accessToken && now() < base.expiresAt - 30_000) return base;',
-    replace: 'if (base.accessToken && now() < base.expiresAt - 30_000) return base;',
+    find: 'if (!force && base.accessToken && this.clock.now() < base.expiresAt - 30_000) return base;',
+    replace: 'if (base.accessToken && this.clock.now() < base.expiresAt - 30_000) return base;',
     tests: [EVENTS_TEST],
     grep: 'token endpoint',
   },
@@ -177,5 +177,107 @@ module.exports = [
     replace: 'return from <= window.end && to > window.start;',
     tests: ['test/unit/window.test.js'],
     grep: 'all-day',
+  },
+
+  // ---- sign-in (issue 13: refresh margin, sign-in bound to its config node, pickers during a dialog sign-in) ----
+  {
+    name: 'sign-in: the refresh margin is 1 minute instead of 5',
+    file: 'nodes/shared/auth/oauth.ts',
+    find: 'export const REFRESH_MARGIN_MS = 5 * 60_000;',
+    replace: 'export const REFRESH_MARGIN_MS = 1 * 60_000;',
+    tests: ['test/runtime/auth.test.js'],
+    grep: 'less than 5 minutes',
+  },
+  {
+    name: "sign-in: a redirected URL from another config node's sign-in is accepted",
+    file: 'nodes/shared/auth/sign-in.ts',
+    find: 'if (!entry || (ownerId !== undefined && entry.manager.settings.id !== ownerId)) {',
+    replace: 'if (!entry) {',
+    tests: ['test/runtime/auth.test.js'],
+    grep: 'bound to its own config node',
+  },
+  {
+    name: "sign-in: an unfinished dialog sign-in hides the running node's sign-in from the pickers",
+    file: 'nodes/shared/auth/sign-in.ts',
+    find: "if (draft && (!running || draft.status().state === 'signed-in')) return draft;",
+    replace: 'if (draft) return draft;',
+    tests: ['test/runtime/admin.test.js'],
+    grep: 'left unfinished',
+  },
+
+  // ---- calendar trigger and calendar state (issue 10) ------------------------------------------------------------
+  {
+    name: 'trigger: the offset is applied backwards (-10m fires after the edge)',
+    file: 'nodes/shared/calendar/trigger-plan.ts',
+    find: 'at: edgeAt + settings.offsetMs,',
+    replace: 'at: edgeAt - settings.offsetMs,',
+    tests: ['test/unit/trigger-plan.test.js'],
+  },
+  {
+    name: 'trigger: the message goes out before the fired set is on disk',
+    file: 'nodes/shared/calendar/trigger-plan.ts',
+    find: `      try {
+        await write;
+      } catch (err) {
+        this.options.persistFailed(err);
+      }
+      if (!firings.length || this.stopped) return;`,
+    replace: `      if (firings.length && !this.stopped) {
+        const firedAt = this.options.clock.now();
+        this.options.send(firings.map((f) => ({ ...f, firedAt })));
+      }
+      try {
+        await write;
+      } catch (err) {
+        this.options.persistFailed(err);
+      }
+      return;`,
+    tests: ['test/unit/trigger-plan.test.js'],
+  },
+  {
+    name: 'state: touching events do not join the busy block (until ends at the first)',
+    file: 'nodes/shared/calendar/calendar-state.ts',
+    find: 'for (const e of list) if (e.start <= blockEnd && e.end > blockEnd) blockEnd = e.end;',
+    replace: 'for (const e of list) if (e.start < blockEnd && e.end > blockEnd) blockEnd = e.end;',
+    tests: ['test/unit/calendar-state.test.js'],
+  },
+
+  // ---- free/busy (issue 11) --------------------------------------------------------------------------------------
+  {
+    name: 'free/busy: batches of 25 schedules (Graph documents 20)',
+    file: 'nodes/shared/calendar/freebusy.ts',
+    find: 'export const MAX_SCHEDULES_PER_REQUEST = 20;',
+    replace: 'export const MAX_SCHEDULES_PER_REQUEST = 25;',
+    tests: ['test/runtime/schedule.test.js'],
+    grep: '250 rooms',
+  },
+  {
+    name: 'free/busy: oof does not count as busy',
+    file: 'nodes/shared/calendar/freebusy.ts',
+    find: "const BUSY = new Set(['busy', 'tentative', 'oof']);",
+    replace: "const BUSY = new Set(['busy', 'tentative']);",
+    tests: ['test/unit/freebusy.test.js'],
+  },
+
+  // ---- calendar write (issue 12) ---------------------------------------------------------------------------------
+  {
+    name: 'write: a message sent again is not looked up by its transactionId before creating',
+    file: 'nodes/shared/calendar/writer.ts',
+    find: `    const found = await findCreated(graph, plan, request);
+    if (found) return found;
+  }`,
+    replace: `    void findCreated;
+  }`,
+    tests: ['test/runtime/write.test.js'],
+    grep: 'Catch',
+  },
+
+  // ---- instants (every node) -------------------------------------------------------------------------------------
+  {
+    name: "instants: the ISO form of an edge ignores the hour's offset",
+    file: 'nodes/shared/time/instants.ts',
+    find: 'if (facts && own === zone.iana) return { ms, iso: localIso(local) + facts.offset };',
+    replace: "if (facts && own === zone.iana) return { ms, iso: localIso(local) + '+00:00' };",
+    tests: ['test/runtime/trigger.test.js', 'test/runtime/write.test.js'],
   },
 ];

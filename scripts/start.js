@@ -113,12 +113,12 @@ function debugNode(id, { z = 'demo-tab', name, complete = 'payload', x, y }) {
 
 /** The demo account: the custom cloud pointing at the simulator. Its sign-in is made by signIn(), not deployed. */
 function demoConfig(sim) {
-  const { simConfigProps, simCredentials, SIM_SCOPES } = require(
+  const { simConfigProps, simCredentials, DEMO_SCOPES } = require(
     path.join(root, 'test', 'lib', 'sim-config.js'),
   );
-  // Place.Read.All and the write scopes as well, so the free/busy node can list the rooms (the "Rooms" tab, Room board
-  // example). One account for everything: the examples take it when they are imported.
-  const scopes = `${SIM_SCOPES} Place.Read.All Calendars.ReadWrite Calendars.ReadWrite.Shared`;
+  // Reading, listing rooms and writing (DEMO_SCOPES): one account for everything, which the examples take when
+  // they are imported.
+  const scopes = DEMO_SCOPES;
   return {
     id: CONFIG_ID,
     type: 'o365-config',
@@ -235,9 +235,19 @@ function demoFlow(sim, demoRoom) {
  */
 function roomsFlow(sim) {
   const example = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'Room board.json'), 'utf8'));
+  // Ids of their own: importing the example into the demo must not meet its nodes already there (the editor would
+  // ask whether to replace them).
+  const own = (id) => `demo-${id}`;
   const board = example
     .filter((n) => n.type !== 'tab' && n.type !== 'o365-config')
-    .map((n) => ({ ...n, z: 'rooms-tab', ...('config' in n ? { config: CONFIG_ID } : {}) }));
+    .map((n) => ({
+      ...n,
+      id: own(n.id),
+      z: 'rooms-tab',
+      ...('config' in n ? { config: CONFIG_ID } : {}),
+      ...(n.wires ? { wires: n.wires.map((port) => port.map(own)) } : {}),
+      ...(Array.isArray(n.scope) ? { scope: n.scope.map(own) } : {}),
+    }));
   return [
     { id: 'rooms-tab', type: 'tab', label: 'Rooms', disabled: false, info: '' },
     ...board,

@@ -12,7 +12,8 @@ const path = require('path');
 const { spawn } = require('child_process');
 const { packPackage, NodeRed } = require('../harness/nodered');
 const { startSimulator } = require('../sim/simulator');
-const { configNode, credentialsFor } = require('../e2e/flows');
+const { configNode } = require('../e2e/flows');
+const { DEMO_SCOPES, simCredentials } = require('../lib/sim-config');
 const { root, distPath } = require('../lib/dist');
 const { launchChromium, deadPort, ConsoleWatch, Screenshots, Editor, VIEWPORT } = require('./editor');
 
@@ -153,7 +154,8 @@ function sharedChecks(session) {
     const red = await page.evaluate(() => {
       const found = [];
       RED.nodes.eachNode((n) => {
-        if (/^o365-/.test(n.type) && n.status && n.status.fill === 'red')
+        // A red ring is an error; a red dot is a state (calendar state: busy).
+        if (/^o365-/.test(n.type) && n.status && n.status.fill === 'red' && n.status.shape === 'ring')
           found.push(`${n.id}: ${n.status.text}`);
       });
       return found;
@@ -423,7 +425,13 @@ describe('a newcomer’s first ten minutes in the editor (Chromium)', function (
       session.accountId = 'account';
       await nr.deploy([
         { id: 'start-tab', type: 'tab', label: 'Flow 1', disabled: false, info: '' },
-        configNode(sim, { id: session.accountId, name: 'Contoso', credentials: credentialsFor(sim) }),
+        // The demo account's scopes (test/lib/sim-config.js): the examples list rooms and write.
+        configNode(sim, {
+          id: session.accountId,
+          name: 'Contoso',
+          scopes: DEMO_SCOPES,
+          credentials: simCredentials(sim, { scope: DEMO_SCOPES }).credentials,
+        }),
       ]);
       await openEditor(session, `${nr.url}/`, 'newcomer-node-red-5');
     });

@@ -3,6 +3,11 @@
 'use strict';
 
 const SIM_SCOPES = 'offline_access openid profile Calendars.Read Calendars.Read.Shared';
+/**
+ * The scopes of `npm start`'s one demo account: reading, plus listing the rooms (Place.Read.All: free/busy's
+ * allRooms) and writing (calendar write), so that every example runs with the account it is given.
+ */
+const DEMO_SCOPES = `${SIM_SCOPES} Place.Read.All Calendars.ReadWrite Calendars.ReadWrite.Shared`;
 
 /** The o365-config properties for the simulator's tenant on the custom cloud. */
 function simConfigProps(sim, overrides = {}) {
@@ -38,4 +43,4 @@ function simCredentials(sim, { app = 'confidential', signedIn = true, scope, use
   return { credentials, answer };
 }
 
-module.exports = { SIM_SCOPES, simConfigProps, simCredentials };
+module.exports = { SIM_SCOPES, DEMO_SCOPES, simConfigProps, simCredentials };
