@@ -34,7 +34,26 @@ function codeOf(err: unknown): string {
   return typeof code === 'string' ? code : 'error';
 }
 
+const sweepers = new WeakMap<object, () => void>();
+
 export = function (RED: NodeAPI) {
+  // After every deploy, the fired sets of trigger nodes no longer deployed go after the token store's grace period
+  // (a disabled tab or a node deployed away for a moment comes back to its memory). One listener per runtime.
+  const previous = sweepers.get(RED.events);
+  if (previous) RED.events.removeListener('flows:started', previous);
+  const sweep = () => {
+    const dirs = new Set<string>();
+    const triggers: string[] = [];
+    RED.nodes.eachNode((n) => {
+      if (n.type === 'o365-trigger') triggers.push(n.id);
+      const config = n.type === 'o365-config' ? (RED.nodes.getNode(n.id) as O365ConfigNode | null) : null;
+      if (config?.dataDir) dirs.add(config.dataDir);
+    });
+    for (const dir of dirs) FiredStore.sweep(dir, triggers, systemClock.now()).catch(() => undefined);
+  };
+  sweepers.set(RED.events, sweep);
+  RED.events.on('flows:started', sweep);
+
   function O365Trigger(this: Node, def: TriggerNodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;

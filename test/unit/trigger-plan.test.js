@@ -6,7 +6,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-require('should');
+const should = require('should');
 const { distPath } = require('../lib/dist');
 const { FakeClock, MAX_TIMER_MS } = require('../lib/fake-clock');
 
@@ -374,6 +374,32 @@ describe('fired store', () => {
     const again = await FiredStore.open(dir, 'n', T0 + HOUR);
     again.fresh.should.be.true();
     again.mark.should.equal(T0 + HOUR);
+  });
+
+  it('files of nodes no longer deployed are marked, kept for the grace period, then deleted; a node back in time keeps its file', async () => {
+    const { SWEEP_GRACE_MS } = require(distPath('nodes/shared/node-red/sweep.js'));
+    const kept = await FiredStore.open(dir, 'kept', T0);
+    kept.add([{ key: 'k', at: T0 }]);
+    await kept.save(T0);
+    await FiredStore.open(dir, 'gone', T0);
+    await FiredStore.open(dir, 'back', T0);
+    const fileOf = (id) => FiredStore.fileFor(dir, id);
+
+    (await FiredStore.sweep(dir, ['kept'], T0)).should.eql([]);
+    JSON.parse(fs.readFileSync(fileOf('gone'), 'utf8')).unreferencedSince.should.equal(T0);
+    should(JSON.parse(fs.readFileSync(fileOf('kept'), 'utf8')).unreferencedSince).be.undefined();
+
+    // Within the grace period nothing goes; 'back' is deployed again and takes its file back, unmarked.
+    (await FiredStore.sweep(dir, ['kept'], T0 + SWEEP_GRACE_MS - 1)).should.eql([]);
+    const back = await FiredStore.open(dir, 'back', T0 + HOUR);
+    back.fresh.should.be.false();
+    should(JSON.parse(fs.readFileSync(fileOf('back'), 'utf8')).unreferencedSince).be.undefined();
+
+    (await FiredStore.sweep(dir, ['kept', 'back'], T0 + SWEEP_GRACE_MS)).should.eql([fileOf('gone')]);
+    fs.existsSync(fileOf('gone')).should.be.false();
+    fs.existsSync(fileOf('kept')).should.be.true();
+    fs.existsSync(fileOf('back')).should.be.true();
+    Object.keys(JSON.parse(fs.readFileSync(fileOf('kept'), 'utf8')).fired).should.eql(['k']);
   });
 
   it('the mark never moves back (a clock set back must not re-open what was handled)', async () => {

@@ -1,10 +1,12 @@
 // A trigger node's memory across redeploys and restarts: which (event, edge, edge instant) already fired, and until
 // when its plan was complete (the "last running" mark that limits catch-up). One JSON file per node beside the
-// token store, written atomically; entries older than two days are dropped.
+// token store, written atomically; entries older than two days are dropped, and files of nodes no longer deployed
+// are swept like token sets and baselines (marked, then deleted after the grace period).
 import crypto from 'crypto';
 import { promises as fsp } from 'fs';
 import path from 'path';
 import { writeAtomic } from '../files/atomic-file';
+import { unusedFileFate } from '../node-red/sweep';
 
 export const FIRED_RETENTION_MS = 2 * 86_400_000;
 const VERSION = 1;
@@ -15,6 +17,8 @@ interface FiredFile {
   mark: number;
   /** firing key → the planned instant `at` (ms), which pruning goes by. */
   fired: Record<string, number>;
+  /** Set by a sweep that found no deployed trigger node of this file. */
+  unreferencedSince?: number;
 }
 
 /** The key of one firing: at most once per (event id, edge, edge instant). */
@@ -52,8 +56,39 @@ export class FiredStore {
     const loaded = await readFile(file);
     const store = new FiredStore(file, loaded ? loaded.mark : now, !loaded);
     if (loaded) for (const [key, at] of Object.entries(loaded.fired)) store.fired.set(key, at);
-    else await store.save(now);
+    // A new node's file is written at once; a node back within the grace period takes its file back (unmarked).
+    if (!loaded || loaded.unreferencedSince !== undefined) await store.save(now);
     return store;
+  }
+
+  /**
+   * After a deploy: the files in `dataDir` of trigger nodes not among `nodeIds` are marked, and deleted once the
+   * grace period has passed since their mark (the token store's rule, node-red/sweep.ts). Returns the deleted files.
+   */
+  static async sweep(dataDir: string, nodeIds: Iterable<string>, now: number): Promise<string[]> {
+    const dir = path.join(dataDir, 'triggers');
+    const used = new Set([...nodeIds].map((id) => path.basename(FiredStore.fileFor(dataDir, id))));
+    let names: string[];
+    try {
+      names = await fsp.readdir(dir);
+    } catch {
+      return [];
+    }
+    const deleted: string[] = [];
+    for (const name of names) {
+      if (!/^[0-9a-f]{40}\.json$/.test(name) || used.has(name)) continue;
+      const file = path.join(dir, name);
+      const data = await readFile(file);
+      if (!data) continue;
+      const fate = unusedFileFate(data.unreferencedSince, now);
+      if (fate === 'mark') {
+        await writeAtomic(file, JSON.stringify({ ...data, unreferencedSince: now }));
+      } else if (fate === 'delete') {
+        await fsp.unlink(file).catch(() => undefined);
+        deleted.push(file);
+      }
+    }
+    return deleted;
   }
 
   get mark(): number {
@@ -127,5 +162,11 @@ async function readFile(file: string): Promise<FiredFile | undefined> {
   if (fired && typeof fired === 'object') {
     for (const [key, at] of Object.entries(fired)) if (typeof at === 'number') entries[key] = at;
   }
-  return { version, mark, fired: entries };
+  const since = (data as Partial<FiredFile>).unreferencedSince;
+  return {
+    version,
+    mark,
+    fired: entries,
+    ...(typeof since === 'number' && Number.isFinite(since) ? { unreferencedSince: since } : {}),
+  };
 }
